@@ -1,0 +1,13 @@
+//! OIDC for Fulcio: the issuer configuration file (Fulcio spec §3.1), issuer matching including
+//! meta-issuers (§3.2), OpenID discovery, a JWKS cache, and ID token verification.
+//!
+//! The entry point is [`TokenVerifier::verify`], which turns a compact JWT into a
+//! [`VerifiedToken`]: the token's claims plus the configuration of the issuer that matched.
+
+pub mod config;
+pub mod error;
+pub mod verifier;
+
+pub use config::{Extensions, FulcioConfig, IssuerMetadata, IssuerType, OidcIssuer};
+pub use error::{ConfigError, OidcError};
+pub use verifier::{TokenVerifier, VerifiedToken, VerifierOptions};

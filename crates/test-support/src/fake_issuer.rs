@@ -1,0 +1,1 @@
+//! In-process fake OIDC issuer (to be written).

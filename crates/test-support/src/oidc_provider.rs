@@ -1,0 +1,1 @@
+//! Harness for the real `oidc-provider` (to be written).
