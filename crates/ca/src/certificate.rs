@@ -1,1 +1,1 @@
-//! (to be written)
+//! The certificate profile (to be written).

@@ -37,3 +37,16 @@ pub struct ClientPublicKey {
     /// Its algorithm.
     pub algorithm: KeyAlgorithm,
 }
+
+impl ClientPublicKey {
+    /// Parses PEM `PUBLIC KEY` (PKIX) or `RSA PUBLIC KEY` (PKCS#1), else the bytes as DER PKIX.
+    pub fn parse(content: &[u8]) -> Result<Self, crate::KeyRequestError> {
+        let _ = content;
+        unimplemented!("ca helper")
+    }
+
+    /// The strength policy of Fulcio spec §2.2 (sigstore goodkey).
+    pub fn check_strength(&self) -> Result<(), crate::KeyRequestError> {
+        unimplemented!("ca helper")
+    }
+}

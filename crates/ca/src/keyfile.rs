@@ -1,1 +1,1 @@
-//! (to be written)
+//! Encrypted and plain private key files (to be written).

@@ -18,4 +18,4 @@ pub use algorithm_registry::AlgorithmRegistry;
 pub use authority::{CertificateAuthority, IssuedCertificate, IssuingKey, Precertificate};
 pub use error::{CaError, KeyRequestError};
 pub use key::{ClientPublicKey, HashAlgorithm, KeyAlgorithm};
-pub use signer::{InMemorySigner, SignFuture, SignatureAlgorithm, Signer, SignerError};
+pub use signer::{InMemorySigner, KeyKind, SignFuture, SignatureAlgorithm, Signer, SignerError};

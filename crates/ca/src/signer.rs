@@ -60,3 +60,36 @@ impl Signer for InMemorySigner {
         unimplemented!("ca helper")
     }
 }
+
+/// Key types the in-memory signer can generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// ECDSA P-256.
+    EcdsaP256,
+    /// ECDSA P-384.
+    EcdsaP384,
+    /// ECDSA P-521.
+    EcdsaP521,
+    /// RSA 2048.
+    Rsa2048,
+    /// RSA 3072.
+    Rsa3072,
+    /// RSA 4096.
+    Rsa4096,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl InMemorySigner {
+    /// A fresh key of `kind`.
+    pub fn generate(kind: KeyKind) -> Result<Self, crate::CaError> {
+        let _ = kind;
+        unimplemented!("ca helper")
+    }
+
+    /// A key from DER PKCS#8 `PrivateKeyInfo` (RSA, ECDSA P-256/384/521 or Ed25519).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, crate::CaError> {
+        let _ = der;
+        unimplemented!("ca helper")
+    }
+}
