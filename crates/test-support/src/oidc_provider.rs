@@ -1,1 +1,405 @@
-//! Harness for the real `oidc-provider` (to be written).
+//! Harness for a real OpenID provider: npm `oidc-provider` (OpenID Certified), run by Node.js
+//! from `crates/test-support/oidc-provider/server.js` on 127.0.0.1.
+//!
+//! Unlike [`crate::fake_issuer`], which mints tokens in-process, this provider issues ID tokens
+//! the way a production identity provider does: discovery, JWKS, an authorization-code flow with
+//! PKCE, cookies and redirects. [`OidcProvider::id_token`] drives that flow over HTTP.
+//!
+//! Its node modules live outside the clone, in
+//! `${FULCIO_TEST_CACHE:-$HOME/.cache/fulcio-rs}/oidc-provider/node_modules`, installed by
+//! `scripts/ensure-test-deps` (which `scripts/test` runs). When Node.js or the modules are
+//! missing the harness panics with a message naming that script: CI always installs them, so
+//! a silent skip would only hide a broken setup.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The public client the provider registers, and the audience of its ID tokens (Fulcio's
+/// `ClientID`).
+pub const CLIENT_ID: &str = "sigstore";
+
+/// The loopback redirect URI registered for [`CLIENT_ID`]. Nothing listens there: the harness
+/// stops following redirects when it is reached and reads the code from the URL.
+pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
+
+/// How long the provider may take to print its URL. A hang guard, not a performance check: a
+/// cold Node.js start takes well under a second.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// The algorithm the provider signs ID tokens with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// RSASSA-PKCS1-v1_5 (2048-bit key) with SHA-256.
+    Rs256,
+}
+
+impl IdTokenAlg {
+    /// The JOSE name, as `server.js --alg` takes it.
+    pub fn jose_name(self) -> &'static str {
+        match self {
+            IdTokenAlg::Es256 => "ES256",
+            IdTokenAlg::Rs256 => "RS256",
+        }
+    }
+}
+
+/// A running `oidc-provider`. The Node.js process is killed when this is dropped.
+pub struct OidcProvider {
+    issuer: String,
+    alg: IdTokenAlg,
+    // Held for `kill_on_drop`.
+    _child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("issuer", &self.issuer)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The folder holding the Node project (server.js, package.json, package-lock.json).
+pub fn project_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc-provider")
+}
+
+/// Where `scripts/ensure-test-deps` installs the provider's node modules.
+pub fn cache_dir() -> PathBuf {
+    let root = match std::env::var_os("FULCIO_TEST_CACHE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| {
+                panic!("neither FULCIO_TEST_CACHE nor HOME is set: cannot find the test cache")
+            });
+            PathBuf::from(home).join(".cache").join("fulcio-rs")
+        }
+    };
+    root.join("oidc-provider")
+}
+
+/// Panics, naming the script to run, unless Node.js is on PATH and the modules installed in
+/// the cache match the committed lock file.
+fn check_installed() -> PathBuf {
+    const FIX: &str = "run scripts/test (or scripts/ensure-test-deps) to install the test \
+                       dependencies";
+    match std::process::Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!("`node --version` failed ({}); {FIX}", out.status),
+        Err(e) => panic!("Node.js is not on PATH ({e}); {FIX}"),
+    }
+    let cache = cache_dir();
+    let modules = cache.join("node_modules");
+    if !modules.join("oidc-provider").join("package.json").is_file() {
+        panic!(
+            "oidc-provider is not installed in {}; {FIX}",
+            modules.display()
+        );
+    }
+    // A stale install (the lock changed since) would test another provider version.
+    let lock = std::fs::read(project_dir().join("package-lock.json"))
+        .unwrap_or_else(|e| panic!("reading the oidc-provider package-lock.json: {e}"));
+    let want = hex_sha256(&lock);
+    let have = std::fs::read_to_string(cache.join(".lock-sha256")).unwrap_or_default();
+    if have.trim() != want {
+        panic!(
+            "the oidc-provider modules in {} do not match package-lock.json; {FIX}",
+            modules.display()
+        );
+    }
+    modules
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_b64url(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system random generator");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl OidcProvider {
+    /// Starts a provider that signs ID tokens with ES256.
+    pub async fn start() -> Self {
+        Self::start_with_alg(IdTokenAlg::Es256).await
+    }
+
+    /// Starts a provider on a free loopback port that signs ID tokens with `alg`, and waits
+    /// until it serves.
+    pub async fn start_with_alg(alg: IdTokenAlg) -> Self {
+        let modules = check_installed();
+        let mut child = Command::new("node")
+            .arg(project_dir().join("server.js"))
+            .args(["--port", "0", "--alg", alg.jose_name()])
+            .arg("--modules")
+            .arg(&modules)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning node server.js: {e}"));
+
+        // Collect stderr in the background so failures can show it, and so a chatty provider
+        // never blocks on a full pipe.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let sink = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(STARTUP_LIMIT, lines.next_line()).await;
+        let line = match first {
+            Ok(Ok(Some(line))) => line,
+            other => {
+                // Give the stderr task a moment to drain what the process said before dying.
+                let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+                panic!(
+                    "oidc-provider did not start ({other:?}, exit {status:?}); stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        // Keep draining stdout so the process never blocks writing to it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("oidc-provider printed {line:?}, not JSON: {e}"));
+        let issuer = ready["issuer"]
+            .as_str()
+            .unwrap_or_else(|| panic!("oidc-provider printed {line:?}, without an issuer"))
+            .to_owned();
+        OidcProvider {
+            issuer,
+            alg,
+            _child: child,
+            stderr,
+        }
+    }
+
+    /// The issuer URL, e.g. `http://127.0.0.1:41234` (no trailing slash), as it appears in
+    /// discovery and in the tokens' `iss`.
+    pub fn issuer(&self) -> String {
+        self.issuer.clone()
+    }
+
+    /// The algorithm this provider signs ID tokens with.
+    pub fn alg(&self) -> IdTokenAlg {
+        self.alg
+    }
+
+    /// What the provider wrote to stderr so far (for failure messages).
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Obtains an ID token for `email` (its `sub` and `email`; `email_verified` true, `aud`
+    /// [`CLIENT_ID`]) by the authorization-code flow with PKCE, as a browser-less client: it
+    /// follows the provider's redirects with a cookie jar, the provider completes login and
+    /// consent without a UI, and the code is exchanged at `/token`.
+    pub async fn id_token(&self, email: &str) -> String {
+        let verifier = random_b64url(32);
+        let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            verifier.as_bytes(),
+        ));
+        let state = random_b64url(16);
+        let nonce = random_b64url(16);
+
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.url().as_str().starts_with(REDIRECT_URI) {
+                    attempt.stop()
+                } else if attempt.previous().len() > 20 {
+                    attempt.error("more than 20 redirects in the authorization flow")
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .expect("building the HTTP client");
+
+        let authorize = client
+            .get(format!("{}/auth", self.issuer))
+            .query(&[
+                ("client_id", CLIENT_ID),
+                ("response_type", "code"),
+                ("scope", "openid email"),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("state", state.as_str()),
+                ("nonce", nonce.as_str()),
+                ("login_hint", email),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("authorization request: {e}; stderr:\n{}", self.stderr()));
+        let location = authorize
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                panic!(
+                    "the authorization flow ended at {} with {} and no redirect to the client; \
+                     stderr:\n{}",
+                    authorize.url(),
+                    authorize.status(),
+                    self.stderr()
+                )
+            });
+        let callback = reqwest::Url::parse(&location)
+            .unwrap_or_else(|e| panic!("redirect {location:?} is not a URL: {e}"));
+        let param = |name: &str| {
+            callback
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if let Some(error) = param("error") {
+            panic!(
+                "the provider refused the authorization: {error}: {}; stderr:\n{}",
+                param("error_description").unwrap_or_default(),
+                self.stderr()
+            );
+        }
+        assert_eq!(
+            param("state").as_deref(),
+            Some(state.as_str()),
+            "state echoed in {location}"
+        );
+        let code = param("code").unwrap_or_else(|| panic!("no code in {location}"));
+
+        let token = client
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT_URI),
+                ("client_id", CLIENT_ID),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("token request: {e}"));
+        let status = token.status();
+        let body: serde_json::Value = token
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
+        assert!(
+            status.is_success(),
+            "token endpoint answered {status}: {body}"
+        );
+        body["id_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+
+    /// Verifies `token` against the provider's own discovery + JWKS, as a relying party would.
+    async fn verify(provider: &OidcProvider, token: &str, alg: Algorithm) -> serde_json::Value {
+        let http = reqwest::Client::new();
+        let discovery: serde_json::Value = http
+            .get(format!(
+                "{}/.well-known/openid-configuration",
+                provider.issuer()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(discovery["issuer"], provider.issuer(), "discovery issuer");
+        let jwks: JwkSet = http
+            .get(discovery["jwks_uri"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        assert_eq!(
+            header.alg, alg,
+            "token signed with the configured algorithm"
+        );
+        let kid = header.kid.expect("token names its key");
+        let jwk = jwks.find(&kid).expect("token's kid is in the JWKS");
+        let mut validation = Validation::new(alg);
+        validation.set_audience(&[CLIENT_ID]);
+        validation.set_issuer(&[provider.issuer()]);
+        jsonwebtoken::decode::<serde_json::Value>(
+            token,
+            &DecodingKey::from_jwk(jwk).unwrap(),
+            &validation,
+        )
+        .unwrap()
+        .claims
+    }
+
+    #[tokio::test]
+    async fn issues_verifiable_es256_id_token_with_email_claims() {
+        let provider = OidcProvider::start().await;
+        let token = provider.id_token("alice@example.com").await;
+        let claims = verify(&provider, &token, Algorithm::ES256).await;
+        assert_eq!(
+            claims["email"], "alice@example.com",
+            "email claim: {claims}"
+        );
+        assert_eq!(
+            claims["email_verified"], true,
+            "email_verified claim: {claims}"
+        );
+        assert_eq!(claims["sub"], "alice@example.com", "sub claim: {claims}");
+        assert_eq!(claims["aud"], CLIENT_ID, "aud claim: {claims}");
+    }
+
+    #[tokio::test]
+    async fn issues_rs256_id_token_and_one_token_per_login_hint() {
+        let provider = OidcProvider::start_with_alg(IdTokenAlg::Rs256).await;
+        let first = provider.id_token("bob@example.com").await;
+        let second = provider.id_token("carol@example.org").await;
+        let first = verify(&provider, &first, Algorithm::RS256).await;
+        let second = verify(&provider, &second, Algorithm::RS256).await;
+        assert_eq!(first["email"], "bob@example.com", "first token: {first}");
+        assert_eq!(
+            second["email"], "carol@example.org",
+            "second token: {second}"
+        );
+    }
+}
