@@ -1,7 +1,26 @@
-//! Certificate Transparency primitives with no I/O: RFC 6962 TLS structures, SCTs and SCT lists,
-//! the RFC 6962 JSON answers, and SCT verification. (Merkle proofs, checkpoints and tiles
-//! follow with the log itself.)
+//! Certificate Transparency primitives with no I/O (RFC 6962): TLS codec helpers, the entries
+//! a log signs and hashes, SCTs and SCT lists, the `add-chain` JSON answer, log keys, SCT
+//! signing and verification, and precertificate handling.
+//!
+//! Merkle proofs, tree heads, checkpoints and tiles join as the log itself is built.
+//!
+//! Layout: [`tls`] is the wire codec; [`entry`] what is signed and hashed; [`sct`] the SCT and
+//! its encodings; [`log_key`] the log's keys; [`certificate`] the X.509 side (poison, SCT list
+//! extension, precert TBS).
 
+#![forbid(unsafe_code)]
+
+pub mod certificate;
+pub mod entry;
+mod error;
+pub mod log_key;
 pub mod sct;
+pub mod tls;
 
-pub use sct::{AddChainResponse, DigitallySigned, SignedCertificateTimestamp};
+pub use entry::{LogEntryType, MerkleTreeLeaf, PreCert, SignedEntry, TimestampedEntry};
+pub use error::CtError;
+pub use log_key::{LogPublicKey, LogSigningKey};
+pub use sct::{
+    AddChainResponse, DigitallySigned, SignedCertificateTimestamp, decode_sct_list,
+    encode_sct_list, sign_sct, verify_sct,
+};
