@@ -1,0 +1,222 @@
+//! Runs the real `fulcio` binary (`fulcio serve --ca ephemeralca`, CT disabled) on loopback
+//! ports chosen by the OS, and kills it when the test is done.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long `fulcio serve` may take to announce its ports. A hang guard only: it starts in well
+/// under a second.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// The start of the line `fulcio serve` prints on stderr once it listens:
+/// `fulcio: serving HTTP on 127.0.0.1:PORT, gRPC on 127.0.0.1:PORT, metrics on 127.0.0.1:PORT`.
+const READY_PREFIX: &str = "fulcio: serving HTTP on ";
+
+/// An OIDC issuer entry of the Fulcio config file (spec §3.1, JSON form).
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    /// `IssuerURL`, also the map key.
+    pub url: String,
+    /// `Type`, e.g. `email`.
+    pub kind: String,
+}
+
+impl IssuerConfig {
+    /// An `email` issuer with client ID `sigstore`.
+    pub fn email(url: impl Into<String>) -> Self {
+        IssuerConfig {
+            url: url.into(),
+            kind: "email".to_owned(),
+        }
+    }
+}
+
+/// A running `fulcio serve`.
+pub struct FulcioServer {
+    child: Child,
+    http: String,
+    grpc: String,
+    metrics: String,
+    stderr: Arc<Mutex<String>>,
+    // Holds the config file for the server's lifetime.
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for FulcioServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FulcioServer")
+            .field("http", &self.http)
+            .field("grpc", &self.grpc)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The path of the binary under test, built by Cargo for this test target.
+pub fn fulcio_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_fulcio"))
+}
+
+/// The Fulcio config file (JSON, PascalCase) naming `issuers`.
+pub fn config_json(issuers: &[IssuerConfig]) -> Value {
+    let mut map = serde_json::Map::new();
+    for issuer in issuers {
+        map.insert(
+            issuer.url.clone(),
+            json!({"IssuerURL": issuer.url, "ClientID": "sigstore", "Type": issuer.kind}),
+        );
+    }
+    json!({ "OIDCIssuers": map })
+}
+
+/// Parses `HOST:PORT, gRPC on HOST:PORT, metrics on HOST:PORT` (after [`READY_PREFIX`]).
+fn parse_ready_line(rest: &str) -> Option<(String, String, String)> {
+    let (http, rest) = rest.split_once(", gRPC on ")?;
+    let (grpc, rest) = rest.split_once(", metrics on ")?;
+    let metrics = rest.split_whitespace().next()?;
+    Some((
+        http.trim().to_owned(),
+        grpc.trim().to_owned(),
+        metrics.trim_end_matches(',').to_owned(),
+    ))
+}
+
+impl FulcioServer {
+    /// Starts `fulcio serve` trusting `issuers`, with upstream's default algorithm registry.
+    pub async fn start(issuers: &[IssuerConfig]) -> FulcioServer {
+        FulcioServer::start_with_args(issuers, &[]).await
+    }
+
+    /// Starts `fulcio serve` trusting `issuers`, with `extra` flags appended.
+    pub async fn start_with_args(issuers: &[IssuerConfig], extra: &[&str]) -> FulcioServer {
+        let dir = tempfile::tempdir().expect("temp dir for the config");
+        let config_path = dir.path().join("config.json");
+        std::fs::write(&config_path, config_json(issuers).to_string()).expect("writing config");
+
+        let mut child = Command::new(fulcio_bin())
+            .arg("serve")
+            .args(["--ca", "ephemeralca", "--ct-log-url", ""])
+            .arg("--config-path")
+            .arg(&config_path)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(["--grpc-host", "127.0.0.1", "--grpc-port", "0"])
+            .args(["--metrics-port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", fulcio_bin().display()));
+
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let ready = tokio::time::timeout(STARTUP_LIMIT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                stderr.lock().unwrap().push_str(&line);
+                stderr.lock().unwrap().push('\n');
+                if let Some(rest) = line.strip_prefix(READY_PREFIX) {
+                    return parse_ready_line(rest).ok_or(line);
+                }
+            }
+            Err("stderr closed before the server said it was serving".to_owned())
+        })
+        .await;
+        let (http, grpc, metrics) = match ready {
+            Ok(Ok(addrs)) => addrs,
+            other => {
+                let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+                panic!(
+                    "fulcio serve did not start ({other:?}; exit {status:?}); stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        // Keep collecting the log, both for failure messages and so the pipe never fills.
+        let sink = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        FulcioServer {
+            child,
+            http,
+            grpc,
+            metrics,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    /// Base URL of the HTTP API, e.g. `http://127.0.0.1:41234`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// URL of the gRPC endpoint, for tonic.
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Base URL of the Prometheus endpoint.
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}", self.metrics)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Asserts the process is still alive and still answers HTTP and gRPC: after a rejected
+    /// request, the server must not have crashed.
+    pub async fn assert_serving(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("fulcio serve exited ({status}); log:\n{}", self.log());
+        }
+        let resp = reqwest::get(format!("{}/api/v2/trustBundle", self.http_url()))
+            .await
+            .unwrap_or_else(|e| panic!("HTTP after the request: {e}; log:\n{}", self.log()));
+        assert_eq!(
+            resp.status(),
+            200,
+            "trust bundle over HTTP after the request"
+        );
+        let mut grpc = super::api::grpc_client(self).await;
+        grpc.get_trust_bundle(fulcio_proto::v2::GetTrustBundleRequest {})
+            .await
+            .unwrap_or_else(|e| panic!("gRPC after the request: {e}; log:\n{}", self.log()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ready_line;
+
+    #[test]
+    fn parses_the_ready_line() {
+        let parsed =
+            parse_ready_line("127.0.0.1:1, gRPC on 127.0.0.1:2, metrics on 127.0.0.1:3").unwrap();
+        assert_eq!(
+            parsed,
+            (
+                "127.0.0.1:1".into(),
+                "127.0.0.1:2".into(),
+                "127.0.0.1:3".into()
+            ),
+            "addresses in order"
+        );
+        assert!(
+            parse_ready_line("127.0.0.1:1").is_none(),
+            "incomplete line rejected"
+        );
+    }
+}
