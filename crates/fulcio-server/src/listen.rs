@@ -1,0 +1,566 @@
+//! Listeners (Fulcio spec §7): HTTP and gRPC on two ports (upstream's default 8080/8081), or
+//! one "duplex" port serving both, routed by content type; Prometheus metrics on a third port.
+//! Connections idle longer than `--idle-connection-timeout` are closed gracefully; shutdown
+//! stops accepting and lets in-flight requests finish.
+//!
+//! The library entry point is [`Server::builder`]; [`RunningServer::startup_line`] is the line
+//! the `fulcio` binary prints once bound.
+
+use std::{
+    convert::Infallible,
+    fmt,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use axum::{Router, body::Body, extract::Request, response::Response, routing::get};
+use futures::future::BoxFuture;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
+    service::TowerToHyperService,
+};
+use parking_lot::Mutex;
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::{mpsc, watch},
+    time::Instant,
+};
+
+use crate::issuance::Issuance;
+
+/// Upstream's HTTP `ReadHeaderTimeout` on the API ports.
+const API_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long shutdown waits for in-flight requests before giving up on them.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A host and port to listen on. The host is a name or an address, as in upstream's flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenAddress {
+    /// Host name or IP address (`0.0.0.0`, `127.0.0.1`, `localhost`, `::`).
+    pub host: String,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+}
+
+impl ListenAddress {
+    /// `host:port`.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+        }
+    }
+}
+
+impl fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Which API listeners to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listeners {
+    /// HTTP and gRPC on separate ports; the legacy gRPC service is not exposed (upstream keeps
+    /// it on a Unix socket only its gateway dials; ours calls the legacy code in-process).
+    Split {
+        /// `--host`/`--port`.
+        http: ListenAddress,
+        /// `--grpc-host`/`--grpc-port`.
+        grpc: ListenAddress,
+    },
+    /// One port for both, with the legacy gRPC service registered too.
+    Duplex(ListenAddress),
+}
+
+impl Listeners {
+    /// Upstream's rule: one duplex listener when host and port of HTTP and gRPC are equal as
+    /// written (so `--port 0 --grpc-port 0` on the same host is duplex).
+    pub fn from_flags(http: ListenAddress, grpc: ListenAddress) -> Self {
+        if http == grpc {
+            Self::Duplex(http)
+        } else {
+            Self::Split { http, grpc }
+        }
+    }
+}
+
+/// Failure to start serving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// A listener could not be bound.
+    #[error("listening on {address}: {source}")]
+    Bind {
+        /// What was asked for.
+        address: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The metrics recorder could not be installed.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+}
+
+/// Entry point: `Server::builder(issuance)…bind().await`.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A builder with upstream's defaults: HTTP `0.0.0.0:8080`, gRPC `0.0.0.0:8081`, metrics
+    /// `0.0.0.0:2112`, idle timeout 30 s, metrics read-header timeout 10 s.
+    pub fn builder(issuance: Arc<Issuance>) -> ServerBuilder {
+        ServerBuilder {
+            issuance,
+            listeners: Listeners::Split {
+                http: ListenAddress::new("0.0.0.0", 8080),
+                grpc: ListenAddress::new("0.0.0.0", 8081),
+            },
+            metrics: Some(ListenAddress::new("0.0.0.0", 2112)),
+            idle_connection_timeout: Duration::from_secs(30),
+            metrics_read_header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Configures and binds a server; see [`Server::builder`].
+#[derive(Debug)]
+pub struct ServerBuilder {
+    issuance: Arc<Issuance>,
+    listeners: Listeners,
+    metrics: Option<ListenAddress>,
+    idle_connection_timeout: Duration,
+    metrics_read_header_timeout: Duration,
+}
+
+impl ServerBuilder {
+    /// The API listeners.
+    pub fn listeners(mut self, listeners: Listeners) -> Self {
+        self.listeners = listeners;
+        self
+    }
+
+    /// Separate HTTP and gRPC listeners.
+    pub fn split(self, http: ListenAddress, grpc: ListenAddress) -> Self {
+        self.listeners(Listeners::Split { http, grpc })
+    }
+
+    /// One listener for HTTP and gRPC.
+    pub fn duplex(self, address: ListenAddress) -> Self {
+        self.listeners(Listeners::Duplex(address))
+    }
+
+    /// The metrics listener (`--metrics-port`); `None` serves no metrics.
+    pub fn metrics(mut self, address: Option<ListenAddress>) -> Self {
+        self.metrics = address;
+        self
+    }
+
+    /// `--idle-connection-timeout`: HTTP keep-alive idle limit and gRPC max connection idle.
+    pub fn idle_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_connection_timeout = timeout;
+        self
+    }
+
+    /// `--read-header-timeout`: only the metrics server uses it, as upstream.
+    pub fn metrics_read_header_timeout(mut self, timeout: Duration) -> Self {
+        self.metrics_read_header_timeout = timeout;
+        self
+    }
+
+    /// Binds every listener and starts serving in the background.
+    pub async fn bind(self) -> Result<RunningServer, ServeError> {
+        let prometheus = crate::metrics::install()?;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (done_tx, done_rx) = mpsc::channel::<()>(1);
+        let api = ConnectionOptions {
+            idle_timeout: self.idle_connection_timeout,
+            read_header_timeout: API_READ_HEADER_TIMEOUT,
+        };
+
+        let (http_addr, grpc_addr, duplex) = match &self.listeners {
+            Listeners::Duplex(address) => {
+                let listener = bind(address).await?;
+                let local = local_addr(&listener, address)?;
+                let endpoint = Endpoint::Duplex {
+                    grpc: crate::grpc::router(self.issuance.clone(), true),
+                    http: crate::http::router(self.issuance.clone()),
+                };
+                spawn_accept_loop(listener, endpoint, api, &shutdown_rx, &done_tx);
+                (local, local, true)
+            }
+            Listeners::Split { http, grpc } => {
+                let http_listener = bind(http).await?;
+                let grpc_listener = bind(grpc).await?;
+                let http_local = local_addr(&http_listener, http)?;
+                let grpc_local = local_addr(&grpc_listener, grpc)?;
+                let http_endpoint = Endpoint::Single(crate::http::router(self.issuance.clone()));
+                let grpc_endpoint =
+                    Endpoint::Single(crate::grpc::router(self.issuance.clone(), false));
+                spawn_accept_loop(http_listener, http_endpoint, api, &shutdown_rx, &done_tx);
+                spawn_accept_loop(grpc_listener, grpc_endpoint, api, &shutdown_rx, &done_tx);
+                (http_local, grpc_local, false)
+            }
+        };
+
+        let metrics_addr = match &self.metrics {
+            Some(address) => {
+                let listener = bind(address).await?;
+                let local = local_addr(&listener, address)?;
+                let router = Router::new().route(
+                    "/metrics",
+                    get(move || {
+                        let prometheus = prometheus.clone();
+                        async move { crate::metrics::render(&prometheus) }
+                    }),
+                );
+                let options = ConnectionOptions {
+                    idle_timeout: self.idle_connection_timeout,
+                    read_header_timeout: self.metrics_read_header_timeout,
+                };
+                spawn_accept_loop(
+                    listener,
+                    Endpoint::Single(router),
+                    options,
+                    &shutdown_rx,
+                    &done_tx,
+                );
+                Some(local)
+            }
+            None => None,
+        };
+
+        Ok(RunningServer {
+            http_addr,
+            grpc_addr,
+            metrics_addr,
+            duplex,
+            shutdown_tx,
+            done_rx,
+        })
+    }
+}
+
+/// A bound, serving server. Dropping it without [`RunningServer::shutdown`] leaves the
+/// listeners serving until the runtime ends.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// Where gRPC listens (equal to `http_addr` in duplex mode).
+    pub grpc_addr: SocketAddr,
+    /// Where `/metrics` listens, if enabled.
+    pub metrics_addr: Option<SocketAddr>,
+    duplex: bool,
+    shutdown_tx: watch::Sender<bool>,
+    done_rx: mpsc::Receiver<()>,
+}
+
+impl RunningServer {
+    /// Whether HTTP and gRPC share one listener.
+    pub fn is_duplex(&self) -> bool {
+        self.duplex
+    }
+
+    /// The line the `fulcio` binary prints to stderr once every listener is bound:
+    ///
+    /// ```text
+    /// fulcio: serving HTTP on <http addr>, gRPC on <grpc addr>, metrics on <metrics addr>
+    /// ```
+    ///
+    /// Each address is `ip:port` as bound (`[ip]:port` for IPv6), with the real port when 0 was
+    /// asked for. In duplex mode the HTTP and gRPC addresses are the same. Without a metrics
+    /// listener the last part reads `metrics off`.
+    pub fn startup_line(&self) -> String {
+        let metrics = self
+            .metrics_addr
+            .map_or_else(|| "metrics off".to_owned(), |a| format!("metrics on {a}"));
+        format!(
+            "fulcio: serving HTTP on {}, gRPC on {}, {metrics}",
+            self.http_addr, self.grpc_addr
+        )
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to 30 s), and returns.
+    pub async fn shutdown(self) {
+        self.run_until(std::future::ready(())).await;
+    }
+
+    /// Serves until `signal` completes, then shuts down as [`RunningServer::shutdown`] does.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) {
+        signal.await;
+        tracing::info!("shutting down");
+        // Receivers only go away when every task has ended, which is what we wait for next.
+        let _ = self.shutdown_tx.send(true);
+        // Each accept loop and connection holds a sender; `recv` yields `None` once all are gone.
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.done_rx.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; stopping anyway");
+        }
+        tracing::info!("server stopped");
+    }
+}
+
+async fn bind(address: &ListenAddress) -> Result<TcpListener, ServeError> {
+    TcpListener::bind((address.host.as_str(), address.port))
+        .await
+        .map_err(|source| ServeError::Bind {
+            address: address.to_string(),
+            source,
+        })
+}
+
+fn local_addr(listener: &TcpListener, address: &ListenAddress) -> Result<SocketAddr, ServeError> {
+    listener.local_addr().map_err(|source| ServeError::Bind {
+        address: address.to_string(),
+        source,
+    })
+}
+
+/// Per-connection settings.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionOptions {
+    idle_timeout: Duration,
+    read_header_timeout: Duration,
+}
+
+/// What one listener serves.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    /// One router for every request.
+    Single(Router),
+    /// gRPC requests (HTTP/2 with `content-type: application/grpc…`) to `grpc`, the rest to
+    /// `http`, the same test upstream's duplex server makes.
+    Duplex { grpc: Router, http: Router },
+}
+
+impl Endpoint {
+    fn route(&self, request: &Request) -> Router {
+        match self {
+            Self::Single(router) => router.clone(),
+            Self::Duplex { grpc, http } => {
+                let is_grpc = request.version() == http::Version::HTTP_2
+                    && request
+                        .headers()
+                        .get(http::header::CONTENT_TYPE)
+                        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+                if is_grpc { grpc.clone() } else { http.clone() }
+            }
+        }
+    }
+}
+
+fn spawn_accept_loop(
+    listener: TcpListener,
+    endpoint: Endpoint,
+    options: ConnectionOptions,
+    shutdown: &watch::Receiver<bool>,
+    done: &mpsc::Sender<()>,
+) {
+    let mut shutdown = shutdown.clone();
+    let done = done.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _peer)) => {
+                        tokio::spawn(serve_connection(stream, endpoint.clone(), options, shutdown.clone(), done.clone()));
+                    }
+                    Err(err) => {
+                        // Typically EMFILE; back off instead of spinning.
+                        tracing::warn!(error = %err, "accepting connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                () = stopped(&mut shutdown) => break,
+            }
+        }
+        drop(done);
+    });
+}
+
+/// Completes once shutdown is signalled (or the server handle is gone).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    // An error means the sender was dropped: nobody can ask for shutdown any more, so treat it
+    // as shutdown too rather than serving forever unmanaged.
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    endpoint: Endpoint,
+    options: ConnectionOptions,
+    mut shutdown: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    // Small request/response exchanges: do not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::new(Activity::new());
+    let service = TowerToHyperService::new(TrackedEndpoint {
+        endpoint,
+        activity: activity.clone(),
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.read_header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+                break;
+            }
+            () = stopped(&mut shutdown), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = activity.idle_for(options.idle_timeout), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+    drop(done);
+}
+
+/// In-flight requests and the time of the last request start or end, for the idle timeout.
+#[derive(Debug)]
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn touch(&self) {
+        *self.last.lock() = Instant::now();
+    }
+
+    /// Completes once no request has been in flight for `timeout`.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            let deadline = *self.last.lock() + timeout;
+            tokio::time::sleep_until(deadline).await;
+            let idle_since = *self.last.lock();
+            if self.in_flight.load(Ordering::Acquire) == 0 && idle_since + timeout <= Instant::now()
+            {
+                return;
+            }
+            if idle_since + timeout <= Instant::now() {
+                // Busy with a long request: look again a full period later.
+                tokio::time::sleep(timeout).await;
+            }
+        }
+    }
+}
+
+/// The endpoint of one connection, counting its requests for the idle timeout.
+#[derive(Debug, Clone)]
+struct TrackedEndpoint {
+    endpoint: Endpoint,
+    activity: Arc<Activity>,
+}
+
+impl tower::Service<http::Request<hyper::body::Incoming>> for TrackedEndpoint {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Routers are always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        let request = request.map(Body::new);
+        let router = self.endpoint.route(&request);
+        let activity = self.activity.clone();
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.touch();
+        Box::pin(async move {
+            let response = tower::ServiceExt::oneshot(router, request).await;
+            activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+            activity.touch();
+            response
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplex_only_when_host_and_port_are_equal() {
+        let a = ListenAddress::new("0.0.0.0", 5555);
+        assert!(matches!(
+            Listeners::from_flags(a.clone(), a.clone()),
+            Listeners::Duplex(_)
+        ));
+        let b = ListenAddress::new("0.0.0.0", 5554);
+        assert!(matches!(
+            Listeners::from_flags(a.clone(), b),
+            Listeners::Split { .. }
+        ));
+        let c = ListenAddress::new("127.0.0.1", 5555);
+        assert!(matches!(
+            Listeners::from_flags(a, c),
+            Listeners::Split { .. }
+        ));
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        assert_eq!(ListenAddress::new("::1", 80).to_string(), "[::1]:80");
+        assert_eq!(
+            ListenAddress::new("localhost", 80).to_string(),
+            "localhost:80"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_waits_for_in_flight_requests() {
+        let activity = Activity::new();
+        activity.in_flight.store(1, Ordering::Release);
+        let idle = activity.idle_for(Duration::from_secs(30));
+        tokio::pin!(idle);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(90), idle.as_mut())
+                .await
+                .is_err()
+        );
+        activity.in_flight.store(0, Ordering::Release);
+        activity.touch();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(61), idle.as_mut())
+                .await
+                .is_ok()
+        );
+    }
+}
