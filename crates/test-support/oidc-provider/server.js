@@ -19,7 +19,9 @@
 // - any login hint is an account: the account id, `sub` and `email` all equal the login hint
 //   (default user@example.com);
 // - no UI: every login and consent interaction completes at once, so a plain HTTP client with a
-//   cookie jar that follows redirects gets an authorization code.
+//   cookie jar that follows redirects gets an authorization code;
+// - the device authorization grant (RFC 8628), whose verification pages are bare HTML forms of
+//   hidden inputs that such a client can submit.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -66,6 +68,11 @@ function signingJwk(kind) {
     use: 'sig',
     kid: `${kind}-${randomBytes(6).toString('hex')}`,
   };
+}
+
+/** A bare HTML page around `body`. */
+function page(body) {
+  return `<!DOCTYPE html><html><head><title>test provider</title></head><body>${body}</body></html>`;
 }
 
 const Provider = await loadProvider();
@@ -116,7 +123,20 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: false },
-    deviceFlow: { enabled: true },
+    // Plain pages whose forms carry only hidden inputs, so a client without JavaScript can
+    // submit them (the defaults auto-submit with a script, and log a notice on stdout).
+    deviceFlow: {
+      enabled: true,
+      async userCodeInputSource(ctx, form, _out, err) {
+        ctx.body = page(err ? `<p>error: ${err.name}</p>${form}` : form);
+      },
+      async userCodeConfirmSource(ctx, form) {
+        ctx.body = page(form);
+      },
+      async successSource(ctx) {
+        ctx.body = page('<p id="device-flow-success">signed in</p>');
+      },
+    },
   },
   interactions: {
     url(_ctx, interaction) {

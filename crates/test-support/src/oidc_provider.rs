@@ -3,7 +3,8 @@
 //!
 //! Unlike [`crate::fake_issuer`], which mints tokens in-process, this provider issues ID tokens
 //! the way a production identity provider does: discovery, JWKS, an authorization-code flow with
-//! PKCE, cookies and redirects. [`OidcProvider::id_token`] drives that flow over HTTP.
+//! PKCE, cookies and redirects. [`OidcProvider::id_token`] drives that flow over HTTP, and
+//! [`OidcProvider::device_id_token`] the device authorization grant.
 //!
 //! Its node modules live outside the clone, in
 //! `${FULCIO_TEST_CACHE:-$HOME/.cache/fulcio-rs}/oidc-provider/node_modules`, installed by
@@ -173,9 +174,21 @@ impl OidcProvider {
 
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(STARTUP_LIMIT, lines.next_line()).await;
-        let line = match first {
-            Ok(Ok(Some(line))) => line,
+        // The first JSON line with an `issuer` announces readiness; the library may print
+        // notices of its own on stdout.
+        let ready = tokio::time::timeout(STARTUP_LIMIT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+                    && let Some(issuer) = value["issuer"].as_str()
+                {
+                    return Some(issuer.to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let issuer = match ready {
+            Ok(Some(issuer)) => issuer,
             other => {
                 // Give the stderr task a moment to drain what the process said before dying.
                 let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
@@ -188,12 +201,6 @@ impl OidcProvider {
         // Keep draining stdout so the process never blocks writing to it.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-        let ready: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("oidc-provider printed {line:?}, not JSON: {e}"));
-        let issuer = ready["issuer"]
-            .as_str()
-            .unwrap_or_else(|| panic!("oidc-provider printed {line:?}, without an issuer"))
-            .to_owned();
         OidcProvider {
             issuer,
             alg,
@@ -325,6 +332,147 @@ impl OidcProvider {
     }
 }
 
+/// An HTML form: where it posts and its named inputs with their values.
+#[derive(Debug)]
+struct HtmlForm {
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+/// The value of `attr="…"` inside one tag's text.
+fn attribute(tag: &str, attr: &str) -> Option<String> {
+    let start = tag.find(&format!("{attr}=\""))? + attr.len() + 2;
+    let end = start + tag[start..].find('"')?;
+    Some(
+        tag[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// The first form of `html`, if any. Enough HTML for the provider's own device-flow pages,
+/// whose markup server.js controls.
+fn first_form(html: &str) -> Option<HtmlForm> {
+    let start = html.find("<form")?;
+    let end = start + html[start..].find("</form>")?;
+    let form = &html[start..end];
+    let open_end = form.find('>')?;
+    let action = attribute(&form[..open_end], "action")?;
+    let mut fields = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find("<input") {
+        let tag_end = at + rest[at..].find('>')?;
+        let tag = &rest[at..tag_end];
+        if let Some(name) = attribute(tag, "name") {
+            fields.push((name, attribute(tag, "value").unwrap_or_default()));
+        }
+        rest = &rest[tag_end..];
+    }
+    Some(HtmlForm { action, fields })
+}
+
+impl OidcProvider {
+    /// Obtains an ID token for `email` by the device authorization grant (RFC 8628): the
+    /// device asks `/device/auth` for a code, a "browser" with a cookie jar opens
+    /// `verification_uri_complete` and submits the provider's forms (login and consent complete
+    /// on their own), and the device then redeems its `device_code` at `/token`.
+    pub async fn device_id_token(&self, email: &str) -> String {
+        let device = reqwest::Client::new();
+        let authorization = device
+            .post(format!("{}/device/auth", self.issuer))
+            .form(&[
+                ("client_id", CLIENT_ID),
+                ("scope", "openid email"),
+                ("login_hint", email),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("device authorization request: {e}"));
+        let status = authorization.status();
+        let authorization: serde_json::Value = authorization
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("device authorization response is not JSON: {e}"));
+        assert!(
+            status.is_success(),
+            "device authorization answered {status}: {authorization}"
+        );
+        let field = |name: &str| {
+            authorization[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name} in {authorization}"))
+                .to_owned()
+        };
+        let device_code = field("device_code");
+
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("building the HTTP client");
+        let mut page = browser
+            .get(field("verification_uri_complete"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("opening the verification page: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the verification page: {e}"));
+        // The user-code form, then the confirmation form; then the success page.
+        for _ in 0..4 {
+            if page.contains("device-flow-success") {
+                break;
+            }
+            let form = first_form(&page).unwrap_or_else(|| {
+                panic!(
+                    "the device flow stopped on a page without a form:\n{page}\nstderr:\n{}",
+                    self.stderr()
+                )
+            });
+            page = browser
+                .post(&form.action)
+                .form(&form.fields)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("submitting the form to {}: {e}", form.action))
+                .text()
+                .await
+                .unwrap_or_else(|e| panic!("reading the page after {}: {e}", form.action));
+        }
+        assert!(
+            page.contains("device-flow-success"),
+            "the device flow did not reach the success page:\n{page}\nstderr:\n{}",
+            self.stderr()
+        );
+
+        let token = device
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code.as_str()),
+                ("client_id", CLIENT_ID),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("device token request: {e}"));
+        let status = token.status();
+        let body: serde_json::Value = token
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
+        assert!(
+            status.is_success(),
+            "token endpoint answered {status}: {body}"
+        );
+        body["id_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +549,36 @@ mod tests {
             second["email"], "carol@example.org",
             "second token: {second}"
         );
+    }
+
+    #[tokio::test]
+    async fn device_flow_issues_an_id_token_for_the_login_hint() {
+        let provider = OidcProvider::start().await;
+        let token = provider.device_id_token("dave@example.com").await;
+        let claims = verify(&provider, &token, Algorithm::ES256).await;
+        assert_eq!(claims["email"], "dave@example.com", "email claim: {claims}");
+        assert_eq!(
+            claims["email_verified"], true,
+            "email_verified claim: {claims}"
+        );
+    }
+
+    #[test]
+    fn first_form_reads_action_and_inputs() {
+        let html = r#"<p>x</p><form id="f" method="post" action="http://h/device">
+            <input type="hidden" name="xsrf" value="a&amp;b"/>
+            <input type="text" name="user_code" placeholder="Enter code"></input>
+            </form>"#;
+        let form = first_form(html).expect("a form");
+        assert_eq!(form.action, "http://h/device", "action");
+        assert_eq!(
+            form.fields,
+            [
+                ("xsrf".to_owned(), "a&b".to_owned()),
+                ("user_code".to_owned(), String::new())
+            ],
+            "fields, unescaped"
+        );
+        assert!(first_form("<p>no form</p>").is_none(), "no form");
     }
 }
