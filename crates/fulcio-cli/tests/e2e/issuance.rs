@@ -10,13 +10,17 @@ use crate::support::api::{
 };
 use crate::support::keys::{ClientKey, KeyKind};
 use crate::support::profile::{Expected, San, check_profile};
-use crate::support::server::{FulcioServer, IssuerConfig};
+use crate::support::server::{FulcioServer, IssuerConfig, Ports};
 use crate::support::tokens::Identity;
 
 /// Issues certificates for one key of `kind` by every path and checks each one's profile.
 async fn issues_by_every_path(kind: KeyKind) {
+    issues_by_every_path_on(kind, Ports::Split).await;
+}
+
+async fn issues_by_every_path_on(kind: KeyKind, ports: Ports) {
     let issuer = FakeIssuer::start().await;
-    let server = FulcioServer::start(&[IssuerConfig::email(issuer.url())]).await;
+    let server = FulcioServer::start_full(&[IssuerConfig::email(issuer.url())], ports, &[]).await;
     let key = ClientKey::generate(kind);
     let who = Identity::new("signer@example.com");
     let token = issuer.token(who.claims());
@@ -70,6 +74,12 @@ async fn issues_for_rsa_2048_by_every_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_for_rsa_4096_by_every_path() {
     issues_by_every_path(KeyKind::Rsa4096).await;
+}
+
+// HTTP and gRPC on one port (`--port 0 --grpc-port 0`): the same matrix must pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issues_by_every_path_on_a_duplex_port() {
+    issues_by_every_path_on(KeyKind::P256, Ports::Duplex).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

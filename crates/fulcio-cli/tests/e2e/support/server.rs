@@ -37,6 +37,26 @@ impl IssuerConfig {
     }
 }
 
+/// How the HTTP and gRPC APIs are exposed (spec §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ports {
+    /// Two listeners, as upstream deploys it (8080 HTTP, 8081 gRPC): HTTP on a port the OS
+    /// picks, gRPC on a free port picked by the harness (distinct from HTTP's as written, or
+    /// the server would go duplex).
+    Split,
+    /// One "duplex" listener for both: `--port 0 --grpc-port 0` on the same host.
+    Duplex,
+}
+
+/// A free loopback port. Another process could take it before the server binds it; nothing
+/// else on this machine races for ports in that window, and a clash fails loudly at startup.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding 127.0.0.1:0")
+        .port()
+}
+
 /// A running `fulcio serve`.
 pub struct FulcioServer {
     child: Child,
@@ -92,8 +112,21 @@ impl FulcioServer {
         FulcioServer::start_with_args(issuers, &[]).await
     }
 
-    /// Starts `fulcio serve` trusting `issuers`, with `extra` flags appended.
+    /// Starts `fulcio serve` (split ports) trusting `issuers`, with `extra` flags appended.
     pub async fn start_with_args(issuers: &[IssuerConfig], extra: &[&str]) -> FulcioServer {
+        FulcioServer::start_full(issuers, Ports::Split, extra).await
+    }
+
+    /// Starts `fulcio serve` trusting `issuers` with the given port layout and `extra` flags.
+    pub async fn start_full(
+        issuers: &[IssuerConfig],
+        ports: Ports,
+        extra: &[&str],
+    ) -> FulcioServer {
+        let grpc_port = match ports {
+            Ports::Split => free_port().to_string(),
+            Ports::Duplex => "0".to_owned(),
+        };
         let dir = tempfile::tempdir().expect("temp dir for the config");
         let config_path = dir.path().join("config.json");
         std::fs::write(&config_path, config_json(issuers).to_string()).expect("writing config");
@@ -104,7 +137,7 @@ impl FulcioServer {
             .arg("--config-path")
             .arg(&config_path)
             .args(["--host", "127.0.0.1", "--port", "0"])
-            .args(["--grpc-host", "127.0.0.1", "--grpc-port", "0"])
+            .args(["--grpc-host", "127.0.0.1", "--grpc-port", &grpc_port])
             .args(["--metrics-port", "0"])
             .args(extra)
             .stdin(Stdio::null())
