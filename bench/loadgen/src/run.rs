@@ -1,0 +1,396 @@
+//! `fulcio-loadgen run`: concurrent clients against `/api/v2/signingCert`, one concurrency
+//! level after another, with server CPU/RSS from /proc and the crypto limit at the end.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use crate::{
+    cli::RunArgs,
+    error::LoadgenError,
+    limit::measure_limit,
+    proc_stats::{self, ProcSample},
+    report::{self, LevelResult, Machine, Report},
+    request::signing_cert_body,
+    token::TokenInfo,
+};
+
+/// How a level ends: at a time, or after a number of requests.
+#[derive(Clone)]
+enum Stop {
+    At(Instant),
+    After(Arc<AtomicU64>),
+}
+
+impl Stop {
+    /// Claims the next request, or says the level is over.
+    fn next(&self) -> bool {
+        match self {
+            Self::At(deadline) => Instant::now() < *deadline,
+            Self::After(left) => left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+}
+
+/// What one worker saw.
+#[derive(Default)]
+struct WorkerStats {
+    latencies_us: Vec<u64>,
+    errors: BTreeMap<String, u64>,
+    embedded: u64,
+    detached: u64,
+}
+
+/// The answer's form, for choosing which crypto limit applies.
+enum Outcome {
+    Embedded,
+    Detached,
+}
+
+fn read_token(args: &RunArgs) -> Result<TokenInfo, LoadgenError> {
+    match (&args.token, &args.token_file) {
+        (Some(token), _) => TokenInfo::parse(token),
+        (None, Some(path)) => {
+            let raw = std::fs::read_to_string(path).map_err(|e| LoadgenError::io(path, e))?;
+            TokenInfo::parse(&raw)
+        }
+        (None, None) => Err(LoadgenError::NoToken),
+    }
+}
+
+/// Sends one request and classifies the answer.
+async fn one_request(
+    client: &reqwest::Client,
+    url: &str,
+    token: &TokenInfo,
+    csr: bool,
+) -> Result<Outcome, String> {
+    let body = signing_cert_body(token, csr).map_err(|e| e.to_string())?;
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connect"
+            } else {
+                "request"
+            };
+            format!("transport: {kind}")
+        })?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|_| format!("HTTP {}: body read failed", status.as_u16()))?;
+    let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    if status != reqwest::StatusCode::OK {
+        let message = json
+            .as_ref()
+            .and_then(|j| j["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(100).collect());
+        return Err(format!("HTTP {}: {message}", status.as_u16()));
+    }
+    let has_chain = |form: &str| {
+        json.as_ref()
+            .and_then(|j| j[form]["chain"]["certificates"].as_array())
+            .is_some_and(|certs| !certs.is_empty())
+    };
+    if has_chain("signedCertificateEmbeddedSct") {
+        Ok(Outcome::Embedded)
+    } else if has_chain("signedCertificateDetachedSct") {
+        Ok(Outcome::Detached)
+    } else {
+        Err("HTTP 200: no certificate chain in the answer".into())
+    }
+}
+
+async fn worker(
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: Arc<TokenInfo>,
+    csr: bool,
+    stop: Stop,
+) -> WorkerStats {
+    let mut stats = WorkerStats::default();
+    while stop.next() {
+        let started = Instant::now();
+        match one_request(&client, &url, &token, csr).await {
+            Ok(outcome) => {
+                stats
+                    .latencies_us
+                    .push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+                match outcome {
+                    Outcome::Embedded => stats.embedded += 1,
+                    Outcome::Detached => stats.detached += 1,
+                }
+            }
+            Err(kind) => *stats.errors.entry(kind).or_default() += 1,
+        }
+    }
+    stats
+}
+
+/// Runs `concurrency` workers until `stop` and merges what they saw.
+async fn drive(
+    client: &reqwest::Client,
+    url: &Arc<str>,
+    token: &Arc<TokenInfo>,
+    csr: bool,
+    concurrency: usize,
+    stop: Stop,
+) -> WorkerStats {
+    let handles: Vec<_> = (0..concurrency)
+        .map(|_| {
+            tokio::spawn(worker(
+                client.clone(),
+                url.clone(),
+                token.clone(),
+                csr,
+                stop.clone(),
+            ))
+        })
+        .collect();
+    let mut total = WorkerStats::default();
+    for handle in handles {
+        match handle.await {
+            Ok(stats) => {
+                total.latencies_us.extend(stats.latencies_us);
+                for (kind, n) in stats.errors {
+                    *total.errors.entry(kind).or_default() += n;
+                }
+                total.embedded += stats.embedded;
+                total.detached += stats.detached;
+            }
+            Err(e) => *total.errors.entry(format!("worker: {e}")).or_default() += 1,
+        }
+    }
+    total
+}
+
+/// Waits until the server answers anything on `/healthz`.
+async fn wait_for_server(client: &reqwest::Client, base: &str) -> Result<(), LoadgenError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match client.get(format!("{base}/healthz")).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(LoadgenError::Server(format!(
+                    "{base}/healthz unreachable for 30 s: {e}"
+                )));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Samples the server every 100 ms until told to stop, keeping the highest RSS seen.
+fn spawn_rss_sampler(
+    pid: String,
+    ticks: u64,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut peak = 0;
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(s) = proc_stats::sample(&pid, ticks) {
+                peak = peak.max(s.rss_bytes);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        peak
+    })
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// `fulcio-loadgen run`.
+pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
+    let base = args.url.trim_end_matches('/').to_owned();
+    let url: Arc<str> = format!("{base}/api/v2/signingCert").into();
+    let max_concurrency = args.concurrency.iter().copied().max().unwrap_or(1);
+    if args.concurrency.contains(&0) {
+        return Err(LoadgenError::Usage(
+            "--concurrency must be at least 1".into(),
+        ));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(args.timeout)
+        .pool_max_idle_per_host(max_concurrency)
+        .build()
+        .map_err(|e| LoadgenError::Client(e.to_string()))?;
+    wait_for_server(&client, &base).await?;
+
+    let ticks = proc_stats::clock_ticks();
+    let server_pid = args.server_pid.map(|p| p.to_string());
+    let mut levels = Vec::new();
+    let mut token_alg = String::from("RS256");
+    let mut embedded_seen = false;
+    for &concurrency in &args.concurrency {
+        let token = Arc::new(read_token(&args)?);
+        token_alg.clone_from(&token.alg);
+        if !args.warmup.is_zero() {
+            let warm = drive(
+                &client,
+                &url,
+                &token,
+                args.csr,
+                concurrency,
+                Stop::At(Instant::now() + args.warmup),
+            )
+            .await;
+            if warm.latencies_us.is_empty() && !warm.errors.is_empty() {
+                let kind = warm
+                    .errors
+                    .iter()
+                    .max_by_key(|(_, n)| **n)
+                    .map(|(kind, _)| kind.clone())
+                    .unwrap_or_default();
+                return Err(LoadgenError::Server(format!(
+                    "every warm-up request failed, e.g. {kind}"
+                )));
+            }
+        }
+
+        let server_before = server_pid
+            .as_deref()
+            .and_then(|pid| proc_stats::sample(pid, ticks));
+        let self_before = proc_stats::sample("self", ticks);
+        let sampling = Arc::new(AtomicBool::new(false));
+        let sampler = server_pid
+            .clone()
+            .map(|pid| spawn_rss_sampler(pid, ticks, sampling.clone()));
+        let started = Instant::now();
+        let stop = match args.requests {
+            Some(n) => Stop::After(Arc::new(AtomicU64::new(n))),
+            None => Stop::At(started + args.duration),
+        };
+        let mut stats = drive(&client, &url, &token, args.csr, concurrency, stop).await;
+        let elapsed = started.elapsed();
+        sampling.store(true, Ordering::Relaxed);
+        let peak_rss = match sampler {
+            Some(handle) => handle.await.ok(),
+            None => None,
+        };
+        let server_after = server_pid
+            .as_deref()
+            .and_then(|pid| proc_stats::sample(pid, ticks));
+        let self_after = proc_stats::sample("self", ticks);
+
+        stats.latencies_us.sort_unstable();
+        embedded_seen |= stats.embedded > 0;
+        let cpu_delta = |before: Option<ProcSample>, after: Option<ProcSample>| {
+            before
+                .zip(after)
+                .map(|(b, a)| a.cpu.saturating_sub(b.cpu).as_secs_f64())
+        };
+        let ok = stats.latencies_us.len() as u64;
+        let ms = |us: u64| us as f64 / 1000.0;
+        levels.push(LevelResult {
+            concurrency,
+            seconds: elapsed.as_secs_f64(),
+            certificates: ok,
+            errors: stats.errors.values().sum(),
+            certs_per_second: ok as f64 / elapsed.as_secs_f64(),
+            p50_ms: ms(percentile(&stats.latencies_us, 50.0)),
+            p90_ms: ms(percentile(&stats.latencies_us, 90.0)),
+            p99_ms: ms(percentile(&stats.latencies_us, 99.0)),
+            max_ms: ms(stats.latencies_us.last().copied().unwrap_or(0)),
+            error_kinds: stats.errors,
+            embedded_sct: stats.embedded,
+            detached_sct: stats.detached,
+            server_cpu_seconds: cpu_delta(server_before, server_after),
+            server_peak_rss_mib: peak_rss
+                .map(|b| b.max(server_after.map_or(0, |s| s.rss_bytes)) as f64 / 1048576.0),
+            server_lifetime_peak_rss_mib: server_after.map(|s| s.peak_rss_bytes as f64 / 1048576.0),
+            loadgen_cpu_seconds: cpu_delta(self_before, self_after),
+            ratio_to_limit: None,
+        });
+    }
+
+    let limit = if args.no_limit {
+        None
+    } else {
+        let (alg, ca, duration) = (token_alg.clone(), args.ca_key.clone(), args.limit_duration);
+        Some(
+            tokio::task::spawn_blocking(move || measure_limit(&alg, &ca, duration))
+                .await
+                .map_err(|e| LoadgenError::Crypto(e.to_string()))??,
+        )
+    };
+    if let Some(limit) = &limit {
+        // The server's answers say whether it logged to CT, and so which limit applies.
+        let reference = if embedded_seen {
+            limit.certs_per_second_with_ct
+        } else {
+            limit.certs_per_second_without_ct
+        };
+        for level in &mut levels {
+            level.ratio_to_limit = Some(level.certs_per_second / reference);
+        }
+    }
+    let report = Report {
+        machine: Machine::detect(),
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        url: base,
+        mode: if args.csr { "csr" } else { "public-key" }.into(),
+        token_alg,
+        ct_embedded: embedded_seen,
+        levels,
+        limit,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report)
+                .map_err(|e| LoadgenError::Usage(e.to_string()))?
+        );
+    } else {
+        print!("{}", report::text(&report));
+    }
+    if report.levels.iter().all(|l| l.certificates == 0) {
+        return Err(LoadgenError::Server("no certificate was issued".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&[7], 50.0), 7);
+        assert_eq!(percentile(&[], 50.0), 0);
+    }
+
+    #[test]
+    fn request_budget_is_exact() {
+        let stop = Stop::After(Arc::new(AtomicU64::new(3)));
+        assert_eq!((0..10).filter(|_| stop.next()).count(), 3);
+    }
+}
