@@ -6,8 +6,10 @@
 
 pub mod config;
 pub mod error;
+pub mod meta_issuer;
 pub mod verifier;
 
-pub use config::{Extensions, FulcioConfig, IssuerMetadata, IssuerType, OidcIssuer};
-pub use error::{ConfigError, OidcError};
+pub use config::{ConfigSource, Extensions, FulcioConfig, IssuerMetadata, IssuerType, OidcIssuer};
+pub use error::{ConfigError, ConfigRule, OidcError};
+pub use meta_issuer::{IssuerIndex, IssuerMatch, IssuerMatchKind};
 pub use verifier::{TokenVerifier, VerifiedToken, VerifierOptions};
