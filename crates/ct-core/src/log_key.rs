@@ -9,7 +9,7 @@ use aws_lc_rs::{
     encoding::AsDer,
     rand::SystemRandom,
     rsa::KeySize,
-    signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey},
+    signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey, RsaKeyPair},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use der::{Decode, DecodePem, Encode, asn1::ObjectIdentifier};
@@ -60,8 +60,8 @@ pub struct LogPublicKey {
     spki_der: Vec<u8>,
     log_id: [u8; 32],
     algorithm: LogKeyAlgorithm,
-    /// The key as aws-lc takes it: an uncompressed EC point, or a DER RSAPublicKey.
-    raw_key: Vec<u8>,
+    /// Parsed once: a log key checks every SCT a server receives.
+    verifier: ParsedPublicKey,
 }
 
 impl fmt::Debug for LogPublicKey {
@@ -105,16 +105,22 @@ impl LogPublicKey {
         } else {
             return Err(CtError::UnsupportedKey("neither ECDSA nor RSA"));
         };
+        // aws-lc takes the BIT STRING contents: an uncompressed EC point or a DER RSAPublicKey.
         let raw_key = spki
             .subject_public_key
             .as_bytes()
-            .ok_or(CtError::UnsupportedKey("key bit string has unused bits"))?
-            .to_vec();
+            .ok_or(CtError::UnsupportedKey("key bit string has unused bits"))?;
+        let verification: &'static dyn signature::VerificationAlgorithm = match algorithm {
+            LogKeyAlgorithm::EcdsaP256Sha256 => &signature::ECDSA_P256_SHA256_ASN1,
+            LogKeyAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        };
+        let verifier = ParsedPublicKey::new(verification, raw_key)
+            .map_err(|_| CtError::UnsupportedKey("aws-lc rejected the key"))?;
         Ok(Self {
             log_id: log_id_of(&spki_der),
             spki_der,
             algorithm,
-            raw_key,
+            verifier,
         })
     }
 
@@ -148,12 +154,8 @@ impl LogPublicKey {
                 signature: signed.signature_algorithm,
             });
         }
-        let alg: &'static dyn signature::VerificationAlgorithm = match self.algorithm {
-            LogKeyAlgorithm::EcdsaP256Sha256 => &signature::ECDSA_P256_SHA256_ASN1,
-            LogKeyAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        };
-        UnparsedPublicKey::new(alg, &self.raw_key)
-            .verify(message, &signed.signature)
+        self.verifier
+            .verify_sig(message, &signed.signature)
             .map_err(|_| CtError::BadSignature)
     }
 

@@ -178,3 +178,15 @@ fn sct_list_extension_value_is_double_wrapped() {
     // embedded_scts needs a whole certificate, so it is exercised in tests/vectors.rs.
     assert!(embedded_scts(&value).is_err());
 }
+
+#[test]
+fn point_off_the_curve_is_rejected_when_the_key_is_parsed() {
+    let key = LogSigningKey::generate_p256().unwrap();
+    let mut spki = key.public_key().spki_der().to_vec();
+    let last = spki.len() - 1;
+    spki[last] ^= 1;
+    assert!(matches!(
+        ct_core::LogPublicKey::from_spki_der(&spki),
+        Err(CtError::UnsupportedKey(_))
+    ));
+}
