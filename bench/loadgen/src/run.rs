@@ -237,6 +237,8 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
         .pool_max_idle_per_host(max_concurrency)
         .build()
         .map_err(|e| LoadgenError::Client(e.to_string()))?;
+    // Fail on a missing or malformed token before waiting for the server.
+    read_token(&args)?;
     wait_for_server(&client, &base).await?;
 
     let ticks = proc_stats::clock_ticks();
