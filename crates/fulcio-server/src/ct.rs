@@ -931,6 +931,110 @@ mod tests {
         assert!(attempts >= 2, "{attempts} attempts");
     }
 
+    /// Serves the stub log over TLS with a certificate for 127.0.0.1 from a private CA, and
+    /// returns the HTTPS base URL and the CA's PEM.
+    async fn start_tls_stub(stub: &StubLog) -> (String, Vec<u8>) {
+        use hyper_util::{
+            rt::{TokioExecutor, TokioIo},
+            server::conn::auto,
+            service::TowerToHyperService,
+        };
+        use tokio_rustls::rustls;
+
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let server_key = rcgen::KeyPair::generate().unwrap();
+        let server_cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &ca)
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server_cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+
+        let plain = stub.url.clone();
+        let router = Router::new().fallback(
+            move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+                // Forward to the plain-HTTP stub so both share one script and signing key.
+                let target = format!("{}{}", plain.trim_end_matches("/test"), uri.path());
+                async move {
+                    let response = reqwest::Client::new()
+                        .post(target)
+                        .headers(headers)
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = AxumStatus::from_u16(response.status().as_u16()).unwrap();
+                    (status, response.bytes().await.unwrap()).into_response()
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}/test", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    // A client that rejects our certificate aborts the handshake.
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), TowerToHyperService::new(router))
+                        .await;
+                });
+            }
+        });
+        (url, ca.pem().into_bytes())
+    }
+
+    #[tokio::test]
+    async fn extra_tls_roots_reach_a_log_with_a_private_ca() {
+        let stub = StubLog::start(vec![]).await;
+        let (url, ca_pem) = start_tls_stub(&stub).await;
+        let log = HttpCtLog::build(
+            &url,
+            HttpCtLogOptions {
+                tls_ca_cert_pem: Some(ca_pem),
+                ..options(&stub)
+            },
+        )
+        .unwrap();
+        log.submit(Endpoint::AddPreChain, &precert_chain())
+            .await
+            .unwrap();
+        assert_eq!(stub.requests(), 1);
+
+        // Without the private root the handshake fails and nothing reaches the log.
+        let untrusting = HttpCtLog::build(
+            &url,
+            HttpCtLogOptions {
+                timeout: Some(Duration::from_millis(300)),
+                ..options(&stub)
+            },
+        )
+        .unwrap();
+        let err = untrusting
+            .submit(Endpoint::AddPreChain, &precert_chain())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpCtLogError::Transport { .. }), "{err:?}");
+        assert_eq!(stub.requests(), 1);
+    }
+
     #[test]
     fn configuration_errors_are_reported() {
         let err =
