@@ -55,4 +55,9 @@ pub enum CaError {
     /// A private key file could not be decoded or decrypted.
     #[error("private key: {0}")]
     KeyFile(String),
+    /// The principal's SAN or Sigstore extensions could not be rendered (e.g. an empty issuer).
+    /// Unlike every other variant this is the client's problem: upstream answers HTTP 400 with
+    /// exactly this text (Fulcio spec §1.4, step 4), not 500.
+    #[error("{0}")]
+    Identity(#[from] identity::IdentityError),
 }
