@@ -1,1 +1,101 @@
-fn main() {}
+//! The `fulcio` command (Fulcio spec §7): `serve` and `version`. Logging is set up here and
+//! errors become a message on stderr and exit status 1; the libraries never print or exit.
+
+mod go_duration;
+mod logging;
+mod serve;
+mod settings_file;
+mod version;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+/// Fulcio generates certificates that can be used to sign software artifacts
+#[derive(Debug, Parser)]
+#[command(name = "fulcio", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// start http server with configured api
+    Serve(Box<serve::ServeArgs>),
+    /// Prints the version
+    Version {
+        /// print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Version { json } => {
+            print!("{}", version::report(json));
+            if json {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            logging::init(args.log_type);
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    eprintln!("Error: starting the async runtime: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(serve::run(*args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    tracing::error!(error = %err, "fulcio serve failed");
+                    eprintln!("Error: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Parses the command line; for `serve -c FILE`, parses again with the file's settings filling
+/// the flags left at their defaults. Usage errors (and `--help`) exit through clap.
+fn parse() -> Result<Cli, settings_file::SettingsFileError> {
+    let args: Vec<String> = std::env::args().collect();
+    let command = Cli::command();
+    let matches = command.clone().get_matches_from(&args);
+    let extra = match matches.subcommand() {
+        Some(("serve", serve_matches)) => {
+            match serve_matches.get_one::<std::path::PathBuf>("config") {
+                Some(path) => {
+                    let serve = command
+                        .find_subcommand("serve")
+                        .cloned()
+                        .unwrap_or_default();
+                    settings_file::arguments_from_file(path, &serve, serve_matches)?
+                }
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let matches = if extra.is_empty() {
+        matches
+    } else {
+        command.get_matches_from(args.into_iter().chain(extra))
+    };
+    Cli::from_arg_matches(&matches).map_err(|e| e.exit())
+}

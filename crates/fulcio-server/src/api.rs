@@ -2,7 +2,7 @@
 //! gRPC service and the HTTP/JSON routes so both give identical answers.
 
 use fulcio_proto::v2;
-use oidc::{FulcioConfig, IssuerType, OidcIssuer};
+use oidc::{FulcioConfig, OidcIssuer};
 
 use crate::{
     error::ServiceError,
@@ -108,48 +108,19 @@ fn issuer_message(url: v2::oidc_issuer::Issuer, issuer: &OidcIssuer) -> v2::Oidc
     v2::OidcIssuer {
         issuer: Some(url),
         audience: issuer.client_id.clone(),
-        challenge_claim: challenge_claim(issuer).to_owned(),
+        // Defaulted per type when unset (spec §2.1): `email` for email issuers, else `sub`.
+        challenge_claim: issuer.challenge_claim().to_owned(),
         spiffe_trust_domain: issuer.spiffe_trust_domain.clone(),
-        issuer_type: issuer_type_name(&issuer.issuer_type).to_owned(),
+        issuer_type: issuer.issuer_type.as_str().to_owned(),
         subject_domain: issuer.subject_domain.clone(),
         skip_email_verification: issuer.skip_email_verification,
-    }
-}
-
-/// The configured challenge claim, or the type's default (spec §2.1): `email` for email
-/// issuers, `sub` for every known type, nothing for unknown types.
-fn challenge_claim(issuer: &OidcIssuer) -> &str {
-    if !issuer.challenge_claim.is_empty() {
-        return &issuer.challenge_claim;
-    }
-    match issuer.issuer_type {
-        IssuerType::Email => "email",
-        IssuerType::Other(_) => "",
-        _ => "sub",
-    }
-}
-
-/// The config-file spelling of an issuer type (spec §3.3).
-fn issuer_type_name(issuer_type: &IssuerType) -> &str {
-    match issuer_type {
-        IssuerType::Email => "email",
-        IssuerType::Spiffe => "spiffe",
-        IssuerType::Kubernetes => "kubernetes",
-        IssuerType::Uri => "uri",
-        IssuerType::Username => "username",
-        IssuerType::GithubWorkflow => "github-workflow",
-        IssuerType::GitlabPipeline => "gitlab-pipeline",
-        IssuerType::BuildkiteJob => "buildkite-job",
-        IssuerType::CodefreshWorkflow => "codefresh-workflow",
-        IssuerType::ChainguardIdentity => "chainguard-identity",
-        IssuerType::CiProvider => "ci-provider",
-        IssuerType::Other(name) => name,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oidc::IssuerType;
     use v2::create_signing_certificate_request::Key;
 
     #[test]
@@ -251,7 +222,12 @@ mod tests {
             issuer_type: IssuerType::Other("weird".into()),
             ..Default::default()
         };
-        assert_eq!(challenge_claim(&issuer), "");
-        assert_eq!(issuer_type_name(&issuer.issuer_type), "weird");
+        let config = FulcioConfig {
+            oidc_issuers: [("https://weird.example".to_owned(), issuer)].into(),
+            ..Default::default()
+        };
+        let message = &configuration(&config).issuers[0];
+        assert_eq!(message.challenge_claim, "");
+        assert_eq!(message.issuer_type, "weird");
     }
 }

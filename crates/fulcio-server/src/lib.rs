@@ -17,6 +17,7 @@
 //! ```
 
 pub mod api;
+pub mod build_info;
 pub mod certificate_pem;
 pub mod ct;
 pub mod error;

@@ -105,11 +105,11 @@ fn describe() {
     metrics::counter!(names::NEW_CERTS).absolute(0);
     metrics::gauge!(
         names::BUILD_INFO,
-        "version" => env!("CARGO_PKG_VERSION"),
-        "revision" => option_env!("FULCIO_GIT_REVISION").unwrap_or("unknown"),
-        "build_date" => option_env!("FULCIO_BUILD_DATE").unwrap_or("unknown"),
+        "version" => crate::build_info::VERSION,
+        "revision" => crate::build_info::REVISION,
+        "build_date" => crate::build_info::BUILD_DATE,
         // Upstream reports the Go version here; ours is the compiler's.
-        "goversion" => env!("FULCIO_RUSTC_VERSION"),
+        "goversion" => crate::build_info::COMPILER_VERSION,
     )
     .set(1.0);
 }
