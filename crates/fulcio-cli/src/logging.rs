@@ -3,7 +3,7 @@
 //! zap-production keys — `severity`, `ts`, `caller`, `message` — plus the event's fields and
 //! those of its spans (such as `requestID`). `RUST_LOG` selects levels (default `info`).
 
-use std::fmt;
+use std::{fmt, io::IsTerminal};
 
 use serde_json::{Map, Value};
 use tracing::{Event, Subscriber, field::Field};
@@ -33,6 +33,7 @@ pub fn init(log_type: LogType) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stdout)
+                    .with_ansi(std::io::stdout().is_terminal())
                     .with_target(false),
             )
             .try_init(),

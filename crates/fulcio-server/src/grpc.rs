@@ -48,9 +48,10 @@ pub fn router(issuance: Arc<Issuance>, include_legacy: bool) -> Router {
     crate::metrics::preregister_grpc(include_legacy);
     routes
         .into_axum_router()
+        // Innermost first: a panic becomes an `Unknown` status that metrics still count.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(crate::metrics::GrpcMetricsLayer)
         .layer(middleware::from_fn(crate::request_id::assign))
-        .layer(CatchPanicLayer::custom(panic_response))
 }
 
 /// The token a native gRPC caller sent as metadata, if exactly one value was sent.

@@ -29,7 +29,7 @@ pub struct AppState {
     pub issuance: Arc<Issuance>,
 }
 
-/// The HTTP routes with upstream's middleware: panic recovery, request IDs, CORS, metrics.
+/// The HTTP routes with upstream's middleware: request IDs, CORS, metrics, panic recovery.
 pub fn router(issuance: Arc<Issuance>) -> Router {
     let state = AppState { issuance };
     Router::new()
@@ -47,10 +47,11 @@ pub fn router(issuance: Arc<Issuance>) -> Router {
         .route("/healthz", only_get(get(health::healthz)))
         .fallback(not_found)
         .with_state(state)
+        // Innermost first: a panic becomes a 500 that metrics, CORS and request IDs still see.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(crate::metrics::record_http))
         .layer(middleware::from_fn(cors::apply))
         .layer(middleware::from_fn(crate::request_id::assign))
-        .layer(CatchPanicLayer::custom(panic_response))
 }
 
 /// A GET route that, like grpc-gateway, does not answer HEAD and serves a POST with a form
