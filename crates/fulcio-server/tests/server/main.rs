@@ -3,6 +3,7 @@
 //! in the fulcio-cli end-to-end suite; these check transport, framing, errors and middleware.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod certificate_transparency;
 mod grpc_api;
 mod http_api;
 mod listeners;

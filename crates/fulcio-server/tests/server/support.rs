@@ -8,7 +8,7 @@ use aws_lc_rs::{
     signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair},
 };
 use base64::Engine as _;
-use fulcio_server::{Issuance, ListenAddress, RunningServer, Server};
+use fulcio_server::{Issuance, ListenAddress, RunningServer, Server, ct::CtLog};
 use oidc::{FulcioConfig, IssuerType, OidcIssuer, TokenVerifier, VerifierOptions};
 use serde_json::{Value, json};
 use test_support::fake_issuer::FakeIssuer;
@@ -34,6 +34,15 @@ impl TestServer {
     }
 
     pub async fn start_in(mode: Mode) -> TestServer {
+        TestServer::start_full(mode, None).await
+    }
+
+    /// A split-port server submitting to `ct_log`.
+    pub async fn start_with_ct(ct_log: Arc<dyn CtLog>) -> TestServer {
+        TestServer::start_full(Mode::Split, Some(ct_log)).await
+    }
+
+    async fn start_full(mode: Mode, ct_log: Option<Arc<dyn CtLog>>) -> TestServer {
         let issuer = FakeIssuer::start().await;
         let mut config = FulcioConfig::default();
         config.oidc_issuers.insert(
@@ -57,7 +66,7 @@ impl TestServer {
         ));
         let registry =
             ca::AlgorithmRegistry::from_names(ca::AlgorithmRegistry::DEFAULT_NAMES).unwrap();
-        let issuance = Arc::new(Issuance::new(verifier, ca, registry, None));
+        let issuance = Arc::new(Issuance::new(verifier, ca, registry, ct_log));
         let local = || ListenAddress::new("127.0.0.1", 0);
         let builder = Server::builder(issuance).metrics(Some(local()));
         let builder = match mode {
