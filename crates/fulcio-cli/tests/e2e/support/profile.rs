@@ -355,9 +355,13 @@ fn asn1parse_extension(dump: &str, oid: &str) -> Option<Vec<u8>> {
         .skip_while(|l| !l.trim_end().ends_with(&format!(":{oid}")));
     lines.next()?;
     for line in lines.take(2) {
-        if line.contains("OCTET STRING") {
-            let hex_text = line.rsplit_once("[HEX DUMP]:")?.1.trim();
-            return Some(hex::decode(hex_text).expect("hex dump"));
+        // openssl prints a printable value as text and anything else as a hex dump.
+        if let Some((_, value)) = line.split_once("prim: OCTET STRING") {
+            let value = value.trim_start();
+            if let Some(hex_text) = value.strip_prefix("[HEX DUMP]:") {
+                return Some(hex::decode(hex_text.trim()).expect("hex dump"));
+            }
+            return Some(value.strip_prefix(':')?.as_bytes().to_vec());
         }
     }
     None
