@@ -20,6 +20,19 @@ pub enum Command {
     Run(RunArgs),
     /// Only measure the crypto limit on this machine.
     Limit(LimitArgs),
+    /// Run a stand-in RFC 6962 log (no storage) that signs SCTs, for loading the CT path.
+    CtStub(CtStubArgs),
+}
+
+/// `ct-stub` options.
+#[derive(Debug, clap::Args)]
+pub struct CtStubArgs {
+    /// Address to listen on; the log answers under any prefix (`<url>/ct/v1/add-pre-chain`).
+    #[arg(long, default_value = "127.0.0.1:6962")]
+    pub listen: std::net::SocketAddr,
+    /// Where to write the log's public key (PEM), for `--ct-log-public-key-path`.
+    #[arg(long)]
+    pub write_public_key: Option<PathBuf>,
 }
 
 /// `issuer` options.
@@ -84,6 +97,10 @@ pub struct RunArgs {
     /// The CA key the server signs with (for the limit): p256 or p384.
     #[arg(long, default_value = "p256")]
     pub ca_key: String,
+    /// The CT log's public key (PEM): before each level, one certificate's embedded SCT is
+    /// verified against it (RFC 6962 §5.2), and the run stops if it does not verify.
+    #[arg(long)]
+    pub ct_log_public_key: Option<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,

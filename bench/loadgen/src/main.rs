@@ -4,6 +4,7 @@
 //! README.md for the workflow.
 
 mod cli;
+mod ct_stub;
 mod error;
 mod issuer;
 mod limit;
@@ -34,6 +35,7 @@ fn main() -> std::process::ExitCode {
             Command::Issuer(args) => issuer::serve(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Limit(args) => limit::command(args),
+            Command::CtStub(args) => ct_stub::serve(args).await,
         }
     });
     match result {

@@ -179,6 +179,51 @@ async fn drive(
     total
 }
 
+/// Issues one certificate and verifies its embedded SCT against the log key: the issuer is
+/// `chain[1]`, and the signed entry is the leaf's TBS without the SCT list (RFC 6962 §3.3).
+async fn check_embedded_sct(
+    client: &reqwest::Client,
+    url: &str,
+    token: &TokenInfo,
+    csr: bool,
+    key: &ct_core::LogPublicKey,
+) -> Result<(), LoadgenError> {
+    let fail = |what: String| LoadgenError::Server(format!("embedded SCT check: {what}"));
+    let body = signing_cert_body(token, csr)?;
+    let answer: serde_json::Value = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let certs = answer["signedCertificateEmbeddedSct"]["chain"]["certificates"]
+        .as_array()
+        .ok_or_else(|| fail(format!("no embedded-SCT chain in {answer}")))?
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .and_then(|c| pem::parse(c).ok())
+                .map(pem::Pem::into_contents)
+                .ok_or_else(|| fail("a certificate is not PEM".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let [leaf, issuer, ..] = certs.as_slice() else {
+        return Err(fail("chain has no issuer".into()));
+    };
+    let entry = ct_core::certificate::precert_entry_from_certificate(leaf, issuer)
+        .map_err(|e| fail(e.to_string()))?;
+    let scts = ct_core::certificate::embedded_scts(leaf).map_err(|e| fail(e.to_string()))?;
+    if scts.len() != 1 {
+        return Err(fail(format!("{} SCTs embedded, expected 1", scts.len())));
+    }
+    key.verify_sct(&scts[0], &ct_core::SignedEntry::Precert(entry))
+        .map_err(|e| fail(e.to_string()))
+}
+
 /// Waits until the server answers anything on `/healthz`.
 async fn wait_for_server(client: &reqwest::Client, base: &str) -> Result<(), LoadgenError> {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -237,8 +282,18 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
         .pool_max_idle_per_host(max_concurrency)
         .build()
         .map_err(|e| LoadgenError::Client(e.to_string()))?;
-    // Fail on a missing or malformed token before waiting for the server.
+    // Fail on a missing or malformed token or key before waiting for the server.
     read_token(&args)?;
+    let ct_key = match &args.ct_log_public_key {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| LoadgenError::io(path, e))?;
+            Some(
+                ct_core::LogPublicKey::from_pem(&pem)
+                    .map_err(|e| LoadgenError::Usage(format!("{}: {e}", path.display())))?,
+            )
+        }
+        None => None,
+    };
     wait_for_server(&client, &base).await?;
 
     let ticks = proc_stats::clock_ticks();
@@ -249,6 +304,9 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
     for &concurrency in &args.concurrency {
         let token = Arc::new(read_token(&args)?);
         token_alg.clone_from(&token.alg);
+        if let Some(key) = &ct_key {
+            check_embedded_sct(&client, &url, &token, args.csr, key).await?;
+        }
         if !args.warmup.is_zero() {
             let warm = drive(
                 &client,
