@@ -4,12 +4,17 @@
 //! The entry point is [`TokenVerifier::verify`], which turns a compact JWT into a
 //! [`VerifiedToken`]: the token's claims plus the configuration of the issuer that matched.
 
+mod claims;
 pub mod config;
+mod discovery;
 pub mod error;
+mod jwk;
+pub mod jws;
 pub mod meta_issuer;
 pub mod verifier;
 
 pub use config::{ConfigSource, Extensions, FulcioConfig, IssuerMetadata, IssuerType, OidcIssuer};
 pub use error::{ConfigError, ConfigRule, OidcError};
+pub use jws::JwsAlgorithm;
 pub use meta_issuer::{IssuerIndex, IssuerMatch, IssuerMatchKind};
-pub use verifier::{TokenVerifier, VerifiedToken, VerifierOptions};
+pub use verifier::{KUBERNETES_ISSUER_URL, TokenVerifier, VerifiedToken, VerifierOptions};

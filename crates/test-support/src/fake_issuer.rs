@@ -29,7 +29,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use axum::Router;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -223,6 +223,10 @@ struct State {
     discovery_issuer: Mutex<Option<String>>,
     /// `Some(location)`: discovery answers 302 to `location`.
     discovery_redirect: Mutex<Option<String>>,
+    /// `Some(uri)`: discovery advertises this `jwks_uri` instead of its own.
+    jwks_uri: Mutex<Option<String>>,
+    /// The `Authorization` header of every request, in order (`None` when absent).
+    authorizations: Mutex<Vec<Option<String>>>,
     down: AtomicBool,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
@@ -289,6 +293,8 @@ impl FakeIssuer {
             signing: Mutex::new(signing),
             discovery_issuer: Mutex::new(None),
             discovery_redirect: Mutex::new(None),
+            jwks_uri: Mutex::new(None),
+            authorizations: Mutex::new(Vec::new()),
             down: AtomicBool::new(false),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
@@ -296,9 +302,9 @@ impl FakeIssuer {
         });
 
         let app_state = state.clone();
-        let app = Router::new().fallback(move |uri: Uri| {
+        let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
             let state = app_state.clone();
-            async move { serve(&state, &uri) }
+            async move { serve(&state, &uri, &headers) }
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -453,6 +459,17 @@ impl FakeIssuer {
         *self.state.discovery_redirect.lock().unwrap() = location.map(str::to_owned);
     }
 
+    /// Makes discovery advertise `jwks_uri` instead of `{url}/jwks` (`None` restores it).
+    pub fn set_jwks_uri(&self, jwks_uri: Option<&str>) {
+        *self.state.jwks_uri.lock().unwrap() = jwks_uri.map(str::to_owned);
+    }
+
+    /// The `Authorization` header of every request received so far, in order (`None` for
+    /// requests without one).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.state.authorizations.lock().unwrap().clone()
+    }
+
     /// The discovery document as currently served.
     pub fn discovery_document(&self) -> Value {
         discovery_document(&self.state)
@@ -474,8 +491,12 @@ impl FakeIssuer {
     }
 }
 
-fn serve(state: &State, uri: &Uri) -> Response {
+fn serve(state: &State, uri: &Uri, headers: &HeaderMap) -> Response {
     state.requests.fetch_add(1, Ordering::SeqCst);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    state.authorizations.lock().unwrap().push(authorization);
     if state.down.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "issuer is down").into_response();
     }
@@ -511,7 +532,12 @@ fn discovery_document(state: &State) -> Value {
         "issuer": issuer,
         "authorization_endpoint": format!("{}/auth", state.url),
         "token_endpoint": format!("{}/token", state.url),
-        "jwks_uri": format!("{}/jwks", state.url),
+        "jwks_uri": state
+            .jwks_uri
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or_else(|| format!("{}/jwks", state.url)),
         "response_types_supported": ["code", "id_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
