@@ -32,8 +32,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match parse() {
-        Ok(cli) => cli,
+    let (cli, unknown_settings) = match parse() {
+        Ok(parsed) => parsed,
         Err(err) => {
             eprintln!("Error: {err}");
             return ExitCode::FAILURE;
@@ -49,6 +49,9 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => {
             logging::init(args.log_type);
+            for key in unknown_settings {
+                tracing::warn!(key, "config file: ignoring a setting that names no flag");
+            }
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -73,11 +76,11 @@ fn main() -> ExitCode {
 
 /// Parses the command line; for `serve -c FILE`, parses again with the file's settings filling
 /// the flags left at their defaults. Usage errors (and `--help`) exit through clap.
-fn parse() -> Result<Cli, settings_file::SettingsFileError> {
+fn parse() -> Result<(Cli, Vec<String>), settings_file::SettingsFileError> {
     let args: Vec<String> = std::env::args().collect();
     let command = Cli::command();
     let matches = command.clone().get_matches_from(&args);
-    let extra = match matches.subcommand() {
+    let file = match matches.subcommand() {
         Some(("serve", serve_matches)) => {
             match serve_matches.get_one::<std::path::PathBuf>("config") {
                 Some(path) => {
@@ -87,15 +90,16 @@ fn parse() -> Result<Cli, settings_file::SettingsFileError> {
                         .unwrap_or_default();
                     settings_file::arguments_from_file(path, &serve, serve_matches)?
                 }
-                None => Vec::new(),
+                None => settings_file::FileSettings::default(),
             }
         }
-        _ => Vec::new(),
+        _ => settings_file::FileSettings::default(),
     };
-    let matches = if extra.is_empty() {
+    let matches = if file.arguments.is_empty() {
         matches
     } else {
-        command.get_matches_from(args.into_iter().chain(extra))
+        command.get_matches_from(args.into_iter().chain(file.arguments))
     };
-    Cli::from_arg_matches(&matches).map_err(|e| e.exit())
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
+    Ok((cli, file.unknown_keys))
 }

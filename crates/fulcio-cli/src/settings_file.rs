@@ -23,9 +23,15 @@ pub enum SettingsFileError {
     /// Did not parse, or is not a map.
     #[error("unable to parse config file provided: {0}")]
     Parse(String),
-    /// A key names no flag of `fulcio serve`.
-    #[error("config file: unknown setting {0:?}")]
-    UnknownKey(String),
+}
+
+/// What a settings file contributes.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FileSettings {
+    /// `--key=value` arguments for flags left at their defaults.
+    pub arguments: Vec<String>,
+    /// Keys that name no flag; viper keeps and ignores them, so we only warn.
+    pub unknown_keys: Vec<String>,
 }
 
 /// The extra command-line arguments the file contributes, given the `serve` command and what
@@ -34,7 +40,7 @@ pub fn arguments_from_file(
     path: &Path,
     serve: &Command,
     matches: &ArgMatches,
-) -> Result<Vec<String>, SettingsFileError> {
+) -> Result<FileSettings, SettingsFileError> {
     let text = std::fs::read_to_string(path).map_err(SettingsFileError::Read)?;
     let extension = path
         .extension()
@@ -60,14 +66,15 @@ pub fn arguments_from_file(
         }
     };
 
-    let mut arguments = Vec::new();
+    let mut out = FileSettings::default();
     for (key, value) in settings {
         let Some(arg) = serve.get_arguments().find(|a| {
             a.get_long() == Some(key.as_str())
                 || a.get_all_aliases()
                     .is_some_and(|al| al.contains(&key.as_str()))
         }) else {
-            return Err(SettingsFileError::UnknownKey(key));
+            out.unknown_keys.push(key);
+            continue;
         };
         let from_user = matches!(
             matches.value_source(arg.get_id().as_str()),
@@ -77,9 +84,10 @@ pub fn arguments_from_file(
             continue;
         }
         let Some(long) = arg.get_long() else { continue };
-        arguments.push(format!("--{long}={}", flag_text(&value)));
+        out.arguments
+            .push(format!("--{long}={}", flag_text(&value)));
     }
-    Ok(arguments)
+    Ok(out)
 }
 
 /// A YAML/JSON value as flag text: lists comma-joined (as pflag string slices take them).
@@ -96,6 +104,42 @@ fn flag_text(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn file_fills_defaults_only_and_reports_unknown_keys() {
+        use clap::{Arg, ArgAction};
+        let serve = Command::new("serve")
+            .arg(Arg::new("port").long("port").default_value("8080"))
+            .arg(Arg::new("ca").long("ca"))
+            .arg(
+                Arg::new("host")
+                    .long("host")
+                    .alias("http-host")
+                    .default_value("0.0.0.0"),
+            )
+            .arg(
+                Arg::new("watch")
+                    .long("fileca-watch")
+                    .action(ArgAction::Set),
+            );
+        let matches = serve.clone().get_matches_from(["serve", "--ca", "fileca"]);
+        let dir = std::env::temp_dir().join(format!("fulcio-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("settings.yaml");
+        std::fs::write(
+            &path,
+            "ca: ephemeralca\nport: 5555\nhttp-host: 127.0.0.1\nfileca-watch: false\nextra: 1\n",
+        )
+        .unwrap();
+        let settings = arguments_from_file(&path, &serve, &matches).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // `ca` was given on the command line, so the file's value is not used.
+        assert_eq!(
+            settings.arguments,
+            ["--port=5555", "--host=127.0.0.1", "--fileca-watch=false"]
+        );
+        assert_eq!(settings.unknown_keys, ["extra"]);
+    }
 
     #[test]
     fn values_become_flag_text() {

@@ -20,14 +20,16 @@ pub mod messages {
     pub const GENERIC_CA_ERROR: &str = "error communicating with CA backend";
     /// CT submission failures.
     pub const FAILED_TO_ENTER_CERT_IN_CTL: &str = "Error entering certificate in CTL";
-    /// The detached SCT could not be turned into JSON.
+    /// The detached SCT of a CA without precertificates could not be turned into JSON. Every
+    /// CA here supports precertificates, so this is never sent; kept for the catalogue.
     pub const FAILED_TO_MARSHAL_SCT: &str = "Error marshaling signed certificate timestamp";
     /// A certificate could not be PEM-encoded.
     pub const FAILED_TO_MARSHAL_CERT: &str = "Error marshaling code signing certificate";
     /// `GetTrustBundle` failed.
     pub const RETRIEVE_TRUST_BUNDLE_CA_ERROR: &str =
         "error retrieving trust bundle from CA backend";
-    /// `GetConfiguration` without a configuration.
+    /// `GetConfiguration` without a configuration. Ours always has one (the server cannot start
+    /// without it), so this is never sent; kept for the catalogue's completeness.
     pub const LOADING_FULCIO_CONFIGURATION_ERROR: &str = "error loading fulcio configuration";
     /// grpc-gateway's answer for a body over the 4 MiB cap (Go's `http.MaxBytesReader`).
     pub const REQUEST_BODY_TOO_LARGE: &str = "http: request body too large";
@@ -66,18 +68,12 @@ pub enum ServiceError {
     /// The CT log refused or failed the submission.
     #[error("submitting to CT log: {0}")]
     CtSubmission(#[source] crate::ct::CtError),
-    /// A detached SCT could not be encoded as an AddChainResponse.
-    #[error("encoding detached SCT: {0}")]
-    MarshalSct(String),
     /// The issued certificate could not be PEM-encoded.
     #[error("encoding certificate: {0}")]
     MarshalCertificate(String),
     /// The trust bundle could not be produced.
     #[error("reading trust bundle: {0}")]
     TrustBundle(String),
-    /// No identity configuration is loaded.
-    #[error("configuration not loaded")]
-    ConfigurationMissing,
     /// The legacy API request had neither a CSR nor a public key.
     #[error("public key not provided")]
     LegacyPublicKeyMissing,
@@ -111,13 +107,8 @@ impl ServiceError {
             Self::Embed(err) => (Code::InvalidArgument, err.to_string()),
             Self::Ca(_) | Self::SctList(_) => (Code::Internal, GENERIC_CA_ERROR.to_owned()),
             Self::CtSubmission(_) => (Code::Internal, FAILED_TO_ENTER_CERT_IN_CTL.to_owned()),
-            Self::MarshalSct(_) => (Code::Internal, FAILED_TO_MARSHAL_SCT.to_owned()),
             Self::MarshalCertificate(_) => (Code::Internal, FAILED_TO_MARSHAL_CERT.to_owned()),
             Self::TrustBundle(_) => (Code::Internal, RETRIEVE_TRUST_BUNDLE_CA_ERROR.to_owned()),
-            Self::ConfigurationMissing => (
-                Code::Internal,
-                LOADING_FULCIO_CONFIGURATION_ERROR.to_owned(),
-            ),
             Self::LegacyPublicKeyMissing => (Code::InvalidArgument, INVALID_PUBLIC_KEY.to_owned()),
             Self::RequestBody(message) => (Code::InvalidArgument, message.clone()),
             Self::RequestBodyTooLarge => (Code::InvalidArgument, REQUEST_BODY_TOO_LARGE.to_owned()),
