@@ -458,7 +458,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
     }
 
     let verifier = Arc::new(
-        TokenVerifier::new(Arc::new(config), verifier_options()).map_err(|source| {
+        TokenVerifier::new(Arc::new(config), VerifierOptions::default()).map_err(|source| {
             ServeCommandError::Config {
                 path: args.config_path.display().to_string(),
                 source,
@@ -555,17 +555,6 @@ fn ct_log(args: &ServeArgs) -> Result<Option<Arc<dyn CtLog>>, ServeCommandError>
     let log = HttpCtLog::new(&args.ct_log_url, options)
         .map_err(|e| ServeCommandError::CtLog(e.to_string()))?;
     Ok(Some(Arc::new(log)))
-}
-
-/// Upstream's verifier settings: 10 s discovery/JWKS timeout, no leeway on `exp`, a cache of
-/// 100 meta-issuer verifiers.
-fn verifier_options() -> VerifierOptions {
-    VerifierOptions {
-        http_timeout: Duration::from_secs(10),
-        leeway: Duration::ZERO,
-        jwks_refresh_interval: Duration::from_secs(10),
-        meta_cache_capacity: 100,
-    }
 }
 
 /// Completes on SIGINT or SIGTERM.

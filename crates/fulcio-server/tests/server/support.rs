@@ -1,6 +1,6 @@
 //! A test server and a P-256 client key.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use aws_lc_rs::{
     encoding::AsDer,
@@ -54,12 +54,7 @@ impl TestServer {
                 ..Default::default()
             },
         );
-        let options = VerifierOptions {
-            http_timeout: Duration::from_secs(10),
-            leeway: Duration::ZERO,
-            jwks_refresh_interval: Duration::from_secs(10),
-            meta_cache_capacity: 100,
-        };
+        let options = VerifierOptions::default();
         let verifier = Arc::new(TokenVerifier::new(Arc::new(config), options).unwrap());
         let ca = Arc::new(ca::CertificateAuthority::new(
             ca::ephemeral::generate(ca::KeyKind::EcdsaP256).unwrap(),
