@@ -2,6 +2,9 @@
 //! wrong passwords and unsupported encryptions are refused by name. Vectors:
 //! `testdata/fileca/keys/` (see the README there).
 
+// A test crate: helpers panic to fail the test that called them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use ca::keyfile::{KeyFileError, decode_private_key_to_pkcs8};
@@ -177,4 +180,54 @@ fn tampered_ciphertext_is_refused_not_misread() {
         decode_private_key_to_pkcs8(pem::encode(&block).as_bytes(), PASSWORD).map(|_| ()),
         Err(KeyFileError::WrongPasswordOrCorrupt)
     );
+}
+
+#[test]
+fn every_accepted_file_loads_as_a_signer_of_its_key() {
+    use ca::{Signer, keyfile::decode_private_key};
+
+    let groups: [&[&str]; 6] = [
+        &[
+            "p384-pkcs8.pem",
+            "p384-sec1.pem",
+            "p384-sec1-aes128.pem",
+            "p384-sec1-aes192.pem",
+            "p384-sec1-aes256.pem",
+            "p384-sec1-des3.pem",
+            "p384-sec1-des.pem",
+            "p384-pkcs8-aes256-legacy.pem",
+            "p384-pbes2-sha256-aes256.pem",
+            "p384-pbes2-sha1-aes128.pem",
+            "p384-pbes2-sha512-aes192.pem",
+            "p384-pbes2-sha256-des3.pem",
+            "p384-pbes2-scrypt-aes256.pem",
+            "p384-pbes2-step.pem",
+            "p384-cosign.pem",
+        ],
+        &["p256-pkcs8.pem", "p256-sec1.pem"],
+        &["p521-pkcs8.pem", "p521-sec1.pem"],
+        &[
+            "rsa2048-pkcs8.pem",
+            "rsa2048-pkcs1.pem",
+            "rsa2048-pkcs1-aes256.pem",
+            "rsa2048-pbes2-sha256-aes256.pem",
+        ],
+        &["ed25519-pkcs8.pem", "ed25519-pbes2-sha256-aes256.pem"],
+        &["p384-sigstore.pem"],
+    ];
+    for group in groups {
+        let public_keys: Vec<Vec<u8>> = group
+            .iter()
+            .map(|name| {
+                decode_private_key(&key_file(name), PASSWORD)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .public_key_der()
+                    .to_vec()
+            })
+            .collect();
+        assert!(
+            public_keys.iter().all(|k| *k == public_keys[0]),
+            "{group:?}"
+        );
+    }
 }

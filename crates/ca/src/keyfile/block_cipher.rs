@@ -56,7 +56,7 @@ impl CbcCipher {
                 format!("IV is {} bytes, expected {}", iv.len(), self.block_len()),
             ));
         }
-        if ciphertext.is_empty() || ciphertext.len() % self.block_len() != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(self.block_len()) {
             return Err(KeyFileError::malformed(
                 "encrypted key",
                 format!(
