@@ -25,17 +25,61 @@ struct AlgorithmEntry {
 /// match RSA keys with SHA-256 exactly like the PKCS#1 ones: the registry looks at key and hash
 /// only, so listing either permits the same requests.
 const KNOWN_ALGORITHMS: [AlgorithmEntry; 13] = [
-    entry("rsa-sign-pkcs1-2048-sha256", KeyMatch::Rsa(2048), HashAlgorithm::Sha256),
-    entry("rsa-sign-pkcs1-3072-sha256", KeyMatch::Rsa(3072), HashAlgorithm::Sha256),
-    entry("rsa-sign-pkcs1-4096-sha256", KeyMatch::Rsa(4096), HashAlgorithm::Sha256),
-    entry("rsa-sign-pss-2048-sha256", KeyMatch::Rsa(2048), HashAlgorithm::Sha256),
-    entry("rsa-sign-pss-3072-sha256", KeyMatch::Rsa(3072), HashAlgorithm::Sha256),
-    entry("rsa-sign-pss-4096-sha256", KeyMatch::Rsa(4096), HashAlgorithm::Sha256),
-    entry("ecdsa-sha2-256-nistp256", KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP256), HashAlgorithm::Sha256),
-    entry("ecdsa-sha2-384-nistp384", KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP384), HashAlgorithm::Sha384),
-    entry("ecdsa-sha2-256-nistp384", KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP384), HashAlgorithm::Sha256),
-    entry("ecdsa-sha2-512-nistp521", KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP521), HashAlgorithm::Sha512),
-    entry("ecdsa-sha2-256-nistp521", KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP521), HashAlgorithm::Sha256),
+    entry(
+        "rsa-sign-pkcs1-2048-sha256",
+        KeyMatch::Rsa(2048),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "rsa-sign-pkcs1-3072-sha256",
+        KeyMatch::Rsa(3072),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "rsa-sign-pkcs1-4096-sha256",
+        KeyMatch::Rsa(4096),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "rsa-sign-pss-2048-sha256",
+        KeyMatch::Rsa(2048),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "rsa-sign-pss-3072-sha256",
+        KeyMatch::Rsa(3072),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "rsa-sign-pss-4096-sha256",
+        KeyMatch::Rsa(4096),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "ecdsa-sha2-256-nistp256",
+        KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP256),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "ecdsa-sha2-384-nistp384",
+        KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP384),
+        HashAlgorithm::Sha384,
+    ),
+    entry(
+        "ecdsa-sha2-256-nistp384",
+        KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP384),
+        HashAlgorithm::Sha256,
+    ),
+    entry(
+        "ecdsa-sha2-512-nistp521",
+        KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP521),
+        HashAlgorithm::Sha512,
+    ),
+    entry(
+        "ecdsa-sha2-256-nistp521",
+        KeyMatch::Ecdsa(KeyAlgorithm::EcdsaP521),
+        HashAlgorithm::Sha256,
+    ),
     entry("ed25519", KeyMatch::Ed25519, HashAlgorithm::None),
     entry("ed25519-ph", KeyMatch::Ed25519, HashAlgorithm::Sha512),
 ];
@@ -75,7 +119,10 @@ impl Default for AlgorithmRegistry {
             .copied()
             .collect();
         Self {
-            names: Self::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect(),
+            names: Self::DEFAULT_NAMES
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
             permitted,
         }
     }
@@ -106,12 +153,19 @@ impl AlgorithmRegistry {
             .iter()
             .map(|name| {
                 let name = name.as_ref();
-                KNOWN_ALGORITHMS.iter().find(|known| known.name == name).copied().ok_or_else(
-                    || format!("could not find matching signature algorithm for flag: {name}"),
-                )
+                KNOWN_ALGORITHMS
+                    .iter()
+                    .find(|known| known.name == name)
+                    .copied()
+                    .ok_or_else(|| {
+                        format!("could not find matching signature algorithm for flag: {name}")
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { names: names.iter().map(|n| n.as_ref().to_owned()).collect(), permitted })
+        Ok(Self {
+            names: names.iter().map(|n| n.as_ref().to_owned()).collect(),
+            permitted,
+        })
     }
 
     /// The names the registry was built from, in order.

@@ -40,7 +40,10 @@ impl IssuingKey {
         Ok(Self {
             signer,
             chain,
-            issuer: IssuerProfile { name, key_identifier: issuing.key_identifier },
+            issuer: IssuerProfile {
+                name,
+                key_identifier: issuing.key_identifier,
+            },
             issuer_spki_der: issuing.spki_der,
             chain_pem,
         })
@@ -147,7 +150,10 @@ impl Precertificate {
     pub async fn finalize(self, sct_list: &[u8]) -> Result<IssuedCertificate, CaError> {
         let final_tbs = self.tbs.with_sct_list(sct_list)?;
         let der = final_tbs.sign(self.key.signer.as_ref()).await?;
-        Ok(IssuedCertificate { der, chain: self.key.chain.clone() })
+        Ok(IssuedCertificate {
+            der,
+            chain: self.key.chain.clone(),
+        })
     }
 }
 
@@ -160,7 +166,9 @@ pub struct CertificateAuthority {
 impl CertificateAuthority {
     /// A CA that issues with `key`.
     pub fn new(key: IssuingKey) -> Self {
-        Self { current: arc_swap::ArcSwap::from_pointee(key) }
+        Self {
+            current: arc_swap::ArcSwap::from_pointee(key),
+        }
     }
 
     /// Swaps in a new key (file CA reload); in-flight issuances finish with the old one.
@@ -195,7 +203,8 @@ impl CertificateAuthority {
         subject_key: &ClientPublicKey,
     ) -> Result<Precertificate, CaError> {
         let principal = PrincipalExtensions::render(identity)?;
-        self.issue_precertificate_with(&principal, subject_key).await
+        self.issue_precertificate_with(&principal, subject_key)
+            .await
     }
 
     /// [`CertificateAuthority::issue_certificate`] with the principal's extensions already
@@ -208,7 +217,10 @@ impl CertificateAuthority {
         let key = self.current();
         let tbs = key.leaf_tbs(principal, subject_key, false)?;
         let der = tbs.sign(key.signer.as_ref()).await?;
-        Ok(IssuedCertificate { der, chain: key.chain.clone() })
+        Ok(IssuedCertificate {
+            der,
+            chain: key.chain.clone(),
+        })
     }
 
     /// [`CertificateAuthority::issue_precertificate`] with the principal's extensions already

@@ -150,10 +150,15 @@ impl TbsCertificate {
     /// `SignedCertificateTimestampList` (so the extension value is wrapped twice, as Fulcio and
     /// ct-go do; ct-log.md §1.5). Serial, validity and everything else stay the same.
     pub(crate) fn with_sct_list(&self, sct_list: &[u8]) -> Result<Self, CaError> {
-        let inner = OctetString::new(sct_list).map_err(encoding)?.to_der().map_err(encoding)?;
+        let inner = OctetString::new(sct_list)
+            .map_err(encoding)?
+            .to_der()
+            .map_err(encoding)?;
         let mut final_tbs = self.clone();
         final_tbs.extensions.retain(|e| e.extn_id != OID_CT_POISON);
-        final_tbs.extensions.push(extension(OID_CT_SCT_LIST, false, inner)?);
+        final_tbs
+            .extensions
+            .push(extension(OID_CT_SCT_LIST, false, inner)?);
         Ok(final_tbs)
     }
 
@@ -204,7 +209,9 @@ pub(crate) fn leaf_tbs(
         extension(
             OID_EXT_KEY_USAGE,
             false,
-            ExtendedKeyUsage(vec![OID_CODE_SIGNING]).to_der().map_err(encoding)?,
+            ExtendedKeyUsage(vec![OID_CODE_SIGNING])
+                .to_der()
+                .map_err(encoding)?,
         )?,
         // Released upstream versions (≤ v1.8.8) put a SHA-1 key identifier on every leaf; the
         // certificate specification still requires one.
@@ -215,7 +222,11 @@ pub(crate) fn leaf_tbs(
     }
     extensions.extend(principal.extensions().iter().cloned());
     if precertificate {
-        extensions.push(extension(OID_CT_POISON, true, Null.to_der().map_err(encoding)?)?);
+        extensions.push(extension(
+            OID_CT_POISON,
+            true,
+            Null.to_der().map_err(encoding)?,
+        )?);
     }
 
     TbsCertificate::new(
@@ -236,7 +247,8 @@ pub(crate) fn random_serial_number() -> Result<SerialNumber, CaError> {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     loop {
         let mut bytes = [0u8; 20];
-        rng.fill(&mut bytes).map_err(|_| CaError::Encoding("random serial".into()))?;
+        rng.fill(&mut bytes)
+            .map_err(|_| CaError::Encoding("random serial".into()))?;
         bytes[0] &= 0x7f;
         // Zero is not a positive serial; 2^-159 odds, but Go would not emit it either.
         if bytes.iter().any(|b| *b != 0) {
@@ -248,7 +260,9 @@ pub(crate) fn random_serial_number() -> Result<SerialNumber, CaError> {
 /// Go encodes certificate times in whole seconds, UTCTime through 2049 and GeneralizedTime from
 /// 2050 (RFC 5280 §4.1.2.5).
 pub(crate) fn utc_or_generalized(unix_seconds: Duration) -> Result<Time, CaError> {
-    Ok(Time::from(DateTime::from_unix_duration(unix_seconds).map_err(encoding)?))
+    Ok(Time::from(
+        DateTime::from_unix_duration(unix_seconds).map_err(encoding)?,
+    ))
 }
 
 /// Seconds since the epoch, fractions dropped.
@@ -274,15 +288,26 @@ pub(crate) fn extension(
 /// trailing zero bits counted as unused (e.g. digitalSignature alone is `03 02 07 80`).
 pub(crate) fn key_usage_extension(bits: u8) -> Result<Extension, CaError> {
     // trailing_zeros of a non-zero byte is at most 7.
-    let unused = if bits == 0 { 0 } else { bits.trailing_zeros() as u8 };
+    let unused = if bits == 0 {
+        0
+    } else {
+        bits.trailing_zeros() as u8
+    };
     let value = BitString::new(unused, vec![bits]).map_err(encoding)?;
     extension(OID_KEY_USAGE, true, value.to_der().map_err(encoding)?)
 }
 
 /// basicConstraints, critical, CA with an optional path length (RFC 5280 §4.2.1.9).
 pub(crate) fn ca_basic_constraints_extension(path_len: Option<u8>) -> Result<Extension, CaError> {
-    let value = BasicConstraints { ca: true, path_len_constraint: path_len };
-    extension(OID_BASIC_CONSTRAINTS, true, value.to_der().map_err(encoding)?)
+    let value = BasicConstraints {
+        ca: true,
+        path_len_constraint: path_len,
+    };
+    extension(
+        OID_BASIC_CONSTRAINTS,
+        true,
+        value.to_der().map_err(encoding)?,
+    )
 }
 
 /// The SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 §4.2.1.2 method 1), as
@@ -290,7 +315,9 @@ pub(crate) fn ca_basic_constraints_extension(path_len: Option<u8>) -> Result<Ext
 pub(crate) fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, CaError> {
     let bits = key::subject_public_key(spki_der)
         .map_err(|_| CaError::Encoding("subject public key is not DER".into()))?;
-    Ok(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bits).as_ref().to_vec())
+    Ok(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bits)
+        .as_ref()
+        .to_vec())
 }
 
 /// subjectKeyIdentifier, non-critical.
@@ -306,7 +333,11 @@ fn authority_key_identifier_extension(key_identifier: &[u8]) -> Result<Extension
         authority_cert_issuer: None,
         authority_cert_serial_number: None,
     };
-    extension(OID_AUTHORITY_KEY_ID, false, value.to_der().map_err(encoding)?)
+    extension(
+        OID_AUTHORITY_KEY_ID,
+        false,
+        value.to_der().map_err(encoding)?,
+    )
 }
 
 #[cfg(test)]
@@ -351,14 +382,23 @@ mod tests {
     #[test]
     fn times_switch_to_generalized_in_2050() {
         let end_of_2049 = Duration::from_secs(2_524_607_999);
-        assert!(matches!(utc_or_generalized(end_of_2049).unwrap(), Time::UtcTime(_)));
+        assert!(matches!(
+            utc_or_generalized(end_of_2049).unwrap(),
+            Time::UtcTime(_)
+        ));
         let start_of_2050 = end_of_2049 + Duration::from_secs(1);
-        assert!(matches!(utc_or_generalized(start_of_2050).unwrap(), Time::GeneralTime(_)));
+        assert!(matches!(
+            utc_or_generalized(start_of_2050).unwrap(),
+            Time::GeneralTime(_)
+        ));
     }
 
     #[test]
     fn fractions_of_seconds_are_dropped() {
         let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_999);
-        assert_eq!(whole_seconds(t).unwrap(), Duration::from_secs(1_700_000_000));
+        assert_eq!(
+            whole_seconds(t).unwrap(),
+            Duration::from_secs(1_700_000_000)
+        );
     }
 }

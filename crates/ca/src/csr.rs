@@ -6,8 +6,8 @@
 //! algorithm registry. So an RSA-PSS request with a good signature is "unrecognized", while one
 //! with a bad signature is "could not be verified".
 
-use x509_parser::prelude::FromDer;
 use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::prelude::FromDer;
 
 use crate::{
     ClientPublicKey, HashAlgorithm, KeyRequestError,
@@ -29,7 +29,7 @@ pub fn verify(pem: &[u8]) -> Result<(ClientPublicKey, HashAlgorithm), KeyRequest
 
     // The structure Go's parser insists on: a well-formed request, nothing after it.
     let request = match X509CertificationRequest::from_der(der) {
-        Ok((rest, request)) if rest.is_empty() => request,
+        Ok(([], request)) => request,
         _ => return Err(KeyRequestError::CsrUnparseable),
     };
     let spki_der = request.certification_request_info.subject_pki.raw;

@@ -6,10 +6,7 @@ use std::{
 };
 
 use const_oid::ObjectIdentifier;
-use der::{
-    Any, DateTime, Encode, Tag,
-    asn1::SetOfVec,
-};
+use der::{Any, DateTime, Encode, Tag, asn1::SetOfVec};
 use x509_cert::{attr::AttributeTypeAndValue, time::Validity};
 
 use crate::{
@@ -41,7 +38,10 @@ pub fn generate(kind: KeyKind) -> Result<IssuingKey, CaError> {
 /// keyUsage certSign + cRLSign (critical), basicConstraints CA with path length 1 (critical),
 /// and a SHA-1 subject key identifier, in Go's extension order. Being self-signed, it has no
 /// authority key identifier (Go only copies the parent's SKI when issuer ≠ subject).
-pub(crate) fn self_signed_root(signer: &InMemorySigner, now: SystemTime) -> Result<Vec<u8>, CaError> {
+pub(crate) fn self_signed_root(
+    signer: &InMemorySigner,
+    now: SystemTime,
+) -> Result<Vec<u8>, CaError> {
     let name = subject_name()?;
     let not_before = certificate::whole_seconds(now)?;
     let not_after = ten_years_later(not_before)?;
@@ -92,10 +92,20 @@ fn ten_years_later(unix_seconds: Duration) -> Result<Duration, CaError> {
     let start = DateTime::from_unix_duration(unix_seconds).map_err(encoding)?;
     let year = start.year() + 10;
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let (month, day) =
-        if start.month() == 2 && start.day() == 29 && !leap { (3, 1) } else { (start.month(), start.day()) };
-    let end = DateTime::new(year, month, day, start.hour(), start.minutes(), start.seconds())
-        .map_err(encoding)?;
+    let (month, day) = if start.month() == 2 && start.day() == 29 && !leap {
+        (3, 1)
+    } else {
+        (start.month(), start.day())
+    };
+    let end = DateTime::new(
+        year,
+        month,
+        day,
+        start.hour(),
+        start.minutes(),
+        start.seconds(),
+    )
+    .map_err(encoding)?;
     Ok(end.unix_duration())
 }
 
@@ -113,7 +123,11 @@ mod tests {
             3111300f060355040713084b69726b6c616e64\
             311530130603550409130c3736372036746820537420 53"
             .replace(' ', "");
-        assert!(hex::encode(&name).starts_with(&expected), "{}", hex::encode(&name));
+        assert!(
+            hex::encode(&name).starts_with(&expected),
+            "{}",
+            hex::encode(&name)
+        );
         let text = String::from_utf8_lossy(&name);
         for (_, value) in SUBJECT {
             assert!(text.contains(value));
@@ -123,11 +137,19 @@ mod tests {
     #[test]
     fn ten_calendar_years() {
         // 2024-02-29T12:00:00Z → 2034-03-01T12:00:00Z, as Go normalises.
-        let leap_day = DateTime::new(2024, 2, 29, 12, 0, 0).unwrap().unix_duration();
+        let leap_day = DateTime::new(2024, 2, 29, 12, 0, 0)
+            .unwrap()
+            .unix_duration();
         let later = DateTime::from_unix_duration(ten_years_later(leap_day).unwrap()).unwrap();
-        assert_eq!((later.year(), later.month(), later.day(), later.hour()), (2034, 3, 1, 12));
+        assert_eq!(
+            (later.year(), later.month(), later.day(), later.hour()),
+            (2034, 3, 1, 12)
+        );
         let ordinary = DateTime::new(2026, 8, 5, 1, 2, 3).unwrap().unix_duration();
         let later = DateTime::from_unix_duration(ten_years_later(ordinary).unwrap()).unwrap();
-        assert_eq!((later.year(), later.month(), later.day(), later.seconds()), (2036, 8, 5, 3));
+        assert_eq!(
+            (later.year(), later.month(), later.day(), later.seconds()),
+            (2036, 8, 5, 3)
+        );
     }
 }

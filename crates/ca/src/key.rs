@@ -175,24 +175,48 @@ mod tests {
 
     #[test]
     fn default_hashes_follow_the_curve() {
-        assert_eq!(KeyAlgorithm::EcdsaP256.default_hash(), HashAlgorithm::Sha256);
-        assert_eq!(KeyAlgorithm::EcdsaP384.default_hash(), HashAlgorithm::Sha384);
-        assert_eq!(KeyAlgorithm::EcdsaP521.default_hash(), HashAlgorithm::Sha512);
-        assert_eq!(KeyAlgorithm::Rsa(4096).default_hash(), HashAlgorithm::Sha256);
+        assert_eq!(
+            KeyAlgorithm::EcdsaP256.default_hash(),
+            HashAlgorithm::Sha256
+        );
+        assert_eq!(
+            KeyAlgorithm::EcdsaP384.default_hash(),
+            HashAlgorithm::Sha384
+        );
+        assert_eq!(
+            KeyAlgorithm::EcdsaP521.default_hash(),
+            HashAlgorithm::Sha512
+        );
+        assert_eq!(
+            KeyAlgorithm::Rsa(4096).default_hash(),
+            HashAlgorithm::Sha256
+        );
         assert_eq!(KeyAlgorithm::Ed25519.default_hash(), HashAlgorithm::None);
     }
 
     #[test]
     fn empty_and_garbage_are_unparseable() {
-        assert_eq!(ClientPublicKey::parse(b""), Err(KeyRequestError::KeyUnparseable));
-        assert_eq!(ClientPublicKey::parse(b"hello"), Err(KeyRequestError::KeyUnparseable));
+        assert_eq!(
+            ClientPublicKey::parse(b""),
+            Err(KeyRequestError::KeyUnparseable)
+        );
+        assert_eq!(
+            ClientPublicKey::parse(b"hello"),
+            Err(KeyRequestError::KeyUnparseable)
+        );
         let wrong_label = b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
-        assert_eq!(ClientPublicKey::parse(wrong_label), Err(KeyRequestError::KeyUnparseable));
+        assert_eq!(
+            ClientPublicKey::parse(wrong_label),
+            Err(KeyRequestError::KeyUnparseable)
+        );
     }
 
     #[test]
     fn check_strength_rejects_garbage_der() {
-        let key = ClientPublicKey { spki_der: vec![0x30, 0x00], algorithm: KeyAlgorithm::Ed25519 };
+        let key = ClientPublicKey {
+            spki_der: vec![0x30, 0x00],
+            algorithm: KeyAlgorithm::Ed25519,
+        };
         assert_eq!(key.check_strength(), Err(KeyRequestError::KeyUnparseable));
     }
 }

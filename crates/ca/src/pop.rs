@@ -69,14 +69,18 @@ fn looks_like_asn1(signature: &[u8]) -> bool {
 
 /// Converts IEEE P1363 `r‖s` (two equal halves of any length, as sigstore splits them) to DER.
 fn p1363_to_der(signature: &[u8]) -> Result<Vec<u8>, KeyRequestError> {
-    if signature.is_empty() || signature.len() > MAX_P1363_LEN || signature.len() % 2 != 0 {
+    if signature.is_empty() || signature.len() > MAX_P1363_LEN || !signature.len().is_multiple_of(2)
+    {
         return Err(KeyRequestError::SignatureInvalid);
     }
     let (r, s) = signature.split_at(signature.len() / 2);
     let invalid = |_| KeyRequestError::SignatureInvalid;
-    DerEcdsaSignature { r: UintRef::new(r).map_err(invalid)?, s: UintRef::new(s).map_err(invalid)? }
-        .to_der()
-        .map_err(invalid)
+    DerEcdsaSignature {
+        r: UintRef::new(r).map_err(invalid)?,
+        s: UintRef::new(s).map_err(invalid)?,
+    }
+    .to_der()
+    .map_err(invalid)
 }
 
 #[derive(Sequence)]
@@ -105,16 +109,25 @@ mod tests {
     #[test]
     fn p1363_length_rules() {
         assert_eq!(p1363_to_der(&[]), Err(KeyRequestError::SignatureInvalid));
-        assert_eq!(p1363_to_der(&[1; 63]), Err(KeyRequestError::SignatureInvalid));
-        assert_eq!(p1363_to_der(&[1; 134]), Err(KeyRequestError::SignatureInvalid));
+        assert_eq!(
+            p1363_to_der(&[1; 63]),
+            Err(KeyRequestError::SignatureInvalid)
+        );
+        assert_eq!(
+            p1363_to_der(&[1; 134]),
+            Err(KeyRequestError::SignatureInvalid)
+        );
         assert!(p1363_to_der(&[1; 132]).is_ok());
     }
 
     #[test]
     fn der_with_trailing_bytes_still_takes_the_der_path() {
-        let mut der = DerEcdsaSignature { r: UintRef::new(&[1]).unwrap(), s: UintRef::new(&[2]).unwrap() }
-            .to_der()
-            .unwrap();
+        let mut der = DerEcdsaSignature {
+            r: UintRef::new(&[1]).unwrap(),
+            s: UintRef::new(&[2]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
         der.push(0);
         assert!(looks_like_asn1(&der));
     }

@@ -98,7 +98,9 @@ pub struct InMemorySigner {
 
 impl fmt::Debug for InMemorySigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemorySigner").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("InMemorySigner")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -204,7 +206,9 @@ impl InMemorySigner {
                 Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(key_error("Ed25519"))?,
             ),
             other => {
-                return Err(CaError::KeyFile(format!("unsupported private key algorithm {other}")));
+                return Err(CaError::KeyFile(format!(
+                    "unsupported private key algorithm {other}"
+                )));
             }
         };
         Self::new(key)
@@ -227,7 +231,9 @@ impl InMemorySigner {
 
     /// An RSA key from a DER PKCS#1 `RSAPrivateKey` (PEM "RSA PRIVATE KEY").
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, CaError> {
-        Self::new(PrivateKey::Rsa(RsaKeyPair::from_der(der).map_err(key_error("RSA"))?))
+        Self::new(PrivateKey::Rsa(
+            RsaKeyPair::from_der(der).map_err(key_error("RSA"))?,
+        ))
     }
 
     /// The private key as DER PKCS#8 v1, e.g. to write a key file for `fileca` tests.
@@ -235,9 +241,10 @@ impl InMemorySigner {
         let failed = |_| CaError::KeyFile("encoding the private key failed".into());
         Ok(match &self.key {
             PrivateKey::Ecdsa(key, _) => key.to_pkcs8v1().map_err(failed)?.as_ref().to_vec(),
-            PrivateKey::Rsa(key) => {
-                AsDer::<Pkcs8V1Der<'_>>::as_der(key).map_err(failed)?.as_ref().to_vec()
-            }
+            PrivateKey::Rsa(key) => AsDer::<Pkcs8V1Der<'_>>::as_der(key)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
             PrivateKey::Ed25519(key) => key.to_pkcs8v1().map_err(failed)?.as_ref().to_vec(),
         })
     }
@@ -247,13 +254,20 @@ impl InMemorySigner {
     pub fn sign_sync(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
         let failed = |_| SignerError(format!("{:?} signing failed", self.algorithm));
         match &self.key {
-            PrivateKey::Ecdsa(key, _) => {
-                Ok(key.sign(&SystemRandom::new(), message).map_err(failed)?.as_ref().to_vec())
-            }
+            PrivateKey::Ecdsa(key, _) => Ok(key
+                .sign(&SystemRandom::new(), message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
             PrivateKey::Rsa(key) => {
                 let mut signature = vec![0; key.public_modulus_len()];
-                key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
-                    .map_err(failed)?;
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(failed)?;
                 Ok(signature)
             }
             PrivateKey::Ed25519(key) => Ok(key.sign(message).as_ref().to_vec()),
@@ -263,19 +277,36 @@ impl InMemorySigner {
     fn new(key: PrivateKey) -> Result<Self, CaError> {
         let encoding_failed = |_| CaError::KeyFile("encoding the public key failed".into());
         let (spki_der, algorithm) = match &key {
-            PrivateKey::Ecdsa(k, algorithm) => {
-                (k.public_key().as_der().map_err(encoding_failed)?.as_ref().to_vec(), *algorithm)
-            }
+            PrivateKey::Ecdsa(k, algorithm) => (
+                k.public_key()
+                    .as_der()
+                    .map_err(encoding_failed)?
+                    .as_ref()
+                    .to_vec(),
+                *algorithm,
+            ),
             PrivateKey::Rsa(k) => (
-                k.public_key().as_der().map_err(encoding_failed)?.as_ref().to_vec(),
+                k.public_key()
+                    .as_der()
+                    .map_err(encoding_failed)?
+                    .as_ref()
+                    .to_vec(),
                 SignatureAlgorithm::RsaPkcs1Sha256,
             ),
             PrivateKey::Ed25519(k) => (
-                k.public_key().as_der().map_err(encoding_failed)?.as_ref().to_vec(),
+                k.public_key()
+                    .as_der()
+                    .map_err(encoding_failed)?
+                    .as_ref()
+                    .to_vec(),
                 SignatureAlgorithm::Ed25519,
             ),
         };
-        Ok(Self { key, spki_der, algorithm })
+        Ok(Self {
+            key,
+            spki_der,
+            algorithm,
+        })
     }
 }
 
@@ -311,10 +342,22 @@ mod tests {
     #[test]
     fn algorithm_identifiers_are_exact_der() {
         let der = |a: SignatureAlgorithm| hex::encode(a.algorithm_identifier().to_der().unwrap());
-        assert_eq!(der(SignatureAlgorithm::EcdsaP256Sha256), "300a06082a8648ce3d040302");
-        assert_eq!(der(SignatureAlgorithm::EcdsaP384Sha384), "300a06082a8648ce3d040303");
-        assert_eq!(der(SignatureAlgorithm::EcdsaP521Sha512), "300a06082a8648ce3d040304");
-        assert_eq!(der(SignatureAlgorithm::RsaPkcs1Sha256), "300d06092a864886f70d01010b0500");
+        assert_eq!(
+            der(SignatureAlgorithm::EcdsaP256Sha256),
+            "300a06082a8648ce3d040302"
+        );
+        assert_eq!(
+            der(SignatureAlgorithm::EcdsaP384Sha384),
+            "300a06082a8648ce3d040303"
+        );
+        assert_eq!(
+            der(SignatureAlgorithm::EcdsaP521Sha512),
+            "300a06082a8648ce3d040304"
+        );
+        assert_eq!(
+            der(SignatureAlgorithm::RsaPkcs1Sha256),
+            "300d06092a864886f70d01010b0500"
+        );
         assert_eq!(der(SignatureAlgorithm::Ed25519), "300506032b6570");
     }
 
@@ -334,9 +377,19 @@ mod tests {
             // The SPKI aws-lc emits is already the canonical form Go would marshal.
             assert_eq!(public.spki_der, signer.public_key_der());
             let raw = crate::key::subject_public_key(signer.public_key_der()).unwrap();
-            let key_bytes: &[u8] = if kind == KeyKind::Ed25519 { raw } else { signer.public_key_der() };
-            UnparsedPublicKey::new(verifier(kind), key_bytes).verify(b"tbs", &signature).unwrap();
-            assert!(UnparsedPublicKey::new(verifier(kind), key_bytes).verify(b"tbx", &signature).is_err());
+            let key_bytes: &[u8] = if kind == KeyKind::Ed25519 {
+                raw
+            } else {
+                signer.public_key_der()
+            };
+            UnparsedPublicKey::new(verifier(kind), key_bytes)
+                .verify(b"tbs", &signature)
+                .unwrap();
+            assert!(
+                UnparsedPublicKey::new(verifier(kind), key_bytes)
+                    .verify(b"tbx", &signature)
+                    .is_err()
+            );
 
             let reloaded = InMemorySigner::from_pkcs8_der(&signer.to_pkcs8_der().unwrap()).unwrap();
             assert_eq!(reloaded.public_key_der(), signer.public_key_der());
@@ -353,8 +406,14 @@ mod tests {
 
     #[test]
     fn garbage_pkcs8_is_a_key_file_error() {
-        assert!(matches!(InMemorySigner::from_pkcs8_der(b"nope"), Err(CaError::KeyFile(_))));
-        assert!(matches!(InMemorySigner::from_pkcs1_der(b"nope"), Err(CaError::KeyFile(_))));
+        assert!(matches!(
+            InMemorySigner::from_pkcs8_der(b"nope"),
+            Err(CaError::KeyFile(_))
+        ));
+        assert!(matches!(
+            InMemorySigner::from_pkcs1_der(b"nope"),
+            Err(CaError::KeyFile(_))
+        ));
         assert!(matches!(
             InMemorySigner::from_sec1_der(b"nope", KeyKind::Rsa2048),
             Err(CaError::KeyFile(_))

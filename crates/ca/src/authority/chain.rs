@@ -5,10 +5,7 @@
 //! must pass the strength policy.
 
 use x509_parser::{
-    certificate::X509Certificate,
-    extensions::ParsedExtension,
-    prelude::FromDer,
-    time::ASN1Time,
+    certificate::X509Certificate, extensions::ParsedExtension, prelude::FromDer, time::ASN1Time,
 };
 
 use crate::{
@@ -55,14 +52,18 @@ pub(super) fn validate(
     signer: &dyn Signer,
 ) -> Result<IssuingCertificate, CaError> {
     if chain.is_empty() {
-        return Err(invalid("certificate chain must contain at least one certificate"));
+        return Err(invalid(
+            "certificate chain must contain at least one certificate",
+        ));
     }
     let certificates = chain
         .iter()
         .enumerate()
         .map(|(index, der)| match X509Certificate::from_der(der) {
-            Ok((rest, certificate)) if rest.is_empty() => Ok(certificate),
-            Ok(_) => Err(invalid(format!("certificate {index}: trailing data after the certificate"))),
+            Ok(([], certificate)) => Ok(certificate),
+            Ok(_) => Err(invalid(format!(
+                "certificate {index}: trailing data after the certificate"
+            ))),
             Err(e) => Err(invalid(format!("certificate {index} does not parse: {e}"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -71,7 +72,10 @@ pub(super) fn validate(
 
     let issuing = &certificates[0];
     if !is_ca(issuing)? {
-        return Err(invalid(format!("certificate is not a CA: {}", issuing.subject())));
+        return Err(invalid(format!(
+            "certificate is not a CA: {}",
+            issuing.subject()
+        )));
     }
     if certificates.len() > 1 && !has_explicit_code_signing(issuing)? {
         return Err(invalid(format!(
@@ -83,7 +87,11 @@ pub(super) fn validate(
 
     let certificate_key = match parse_pkix(issuing.public_key().raw) {
         Ok(ParsedSpki::Supported(key)) => key,
-        _ => return Err(invalid("the issuing certificate's key type is not supported")),
+        _ => {
+            return Err(invalid(
+                "the issuing certificate's key type is not supported",
+            ));
+        }
     };
     let signer_key = match parse_pkix(signer.public_key_der()) {
         Ok(ParsedSpki::Supported(key)) => key,
@@ -118,9 +126,11 @@ fn verify_path(chain: &[Vec<u8>], certificates: &[X509Certificate<'_>]) -> Resul
                 certificate.subject()
             )));
         }
-        if let Some(extension) = certificate.extensions().iter().find(|e| {
-            e.critical && !HANDLED_CRITICAL.contains(&e.oid.to_id_string().as_str())
-        }) {
+        if let Some(extension) = certificate
+            .extensions()
+            .iter()
+            .find(|e| e.critical && !HANDLED_CRITICAL.contains(&e.oid.to_id_string().as_str()))
+        {
             return Err(invalid(format!(
                 "certificate {index} ({}) has an unhandled critical extension {}",
                 certificate.subject(),
@@ -155,22 +165,22 @@ fn verify_path(chain: &[Vec<u8>], certificates: &[X509Certificate<'_>]) -> Resul
             )));
         }
         // Go counts the intermediates below an issuer: `index` of them for this one.
-        if let Some(max) = basic_constraints_path_len(parent)? {
-            if index > max as usize {
-                return Err(invalid(format!(
-                    "certificate {parent_index} ({}) allows {max} intermediates below it, the chain \
-                     has {index}",
-                    parent.subject()
-                )));
-            }
+        if let Some(max) = basic_constraints_path_len(parent)?
+            && index > max as usize
+        {
+            return Err(invalid(format!(
+                "certificate {parent_index} ({}) allows {max} intermediates below it, the chain \
+                 has {index}",
+                parent.subject()
+            )));
         }
-        if let Some(usage) = parent.key_usage().map_err(|e| invalid(e.to_string()))? {
-            if !usage.value.key_cert_sign() {
-                return Err(invalid(format!(
-                    "certificate {parent_index} ({}) may not sign certificates (no keyCertSign)",
-                    parent.subject()
-                )));
-            }
+        if let Some(usage) = parent.key_usage().map_err(|e| invalid(e.to_string()))?
+            && !usage.value.key_cert_sign()
+        {
+            return Err(invalid(format!(
+                "certificate {parent_index} ({}) may not sign certificates (no keyCertSign)",
+                parent.subject()
+            )));
         }
         verify_signature(&chain[index], parent, index, parent_index)?;
     }
@@ -196,7 +206,10 @@ fn verify_signature(
         _ => return Err(broken()),
     };
     // Go refuses SHA-1 signatures on certificates.
-    signed.algorithm.verify(&parent_key, &signed.tbs_der, signed.signature, false).map_err(|_| broken())
+    signed
+        .algorithm
+        .verify(&parent_key, &signed.tbs_der, signed.signature, false)
+        .map_err(|_| broken())
 }
 
 fn is_ca(certificate: &X509Certificate<'_>) -> Result<bool, CaError> {
@@ -216,7 +229,10 @@ fn basic_constraints_path_len(certificate: &X509Certificate<'_>) -> Result<Optio
 /// Go's `checkChainForKeyUsage` for one requested usage: a certificate without extended key
 /// usages allows everything; otherwise it must list codeSigning or anyExtendedKeyUsage.
 fn eku_allows_code_signing(certificate: &X509Certificate<'_>) -> Result<bool, CaError> {
-    let Some(eku) = certificate.extended_key_usage().map_err(|e| invalid(e.to_string()))? else {
+    let Some(eku) = certificate
+        .extended_key_usage()
+        .map_err(|e| invalid(e.to_string()))?
+    else {
         return Ok(true);
     };
     let eku = eku.value;
@@ -240,8 +256,11 @@ fn has_explicit_code_signing(certificate: &X509Certificate<'_>) -> Result<bool, 
 }
 
 fn subject_key_identifier(certificate: &X509Certificate<'_>) -> Option<Vec<u8>> {
-    certificate.extensions().iter().find_map(|e| match e.parsed_extension() {
-        ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-        _ => None,
-    })
+    certificate
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+            _ => None,
+        })
 }

@@ -180,8 +180,8 @@ impl X509SignatureAlgorithm {
             (EcdsaWithSha512, KeyAlgorithm::EcdsaP521) => &signature::ECDSA_P521_SHA512_ASN1,
             (PureEd25519, KeyAlgorithm::Ed25519) => {
                 // aws-lc takes the raw 32-byte key for Ed25519.
-                let raw = subject_public_key(&key.spki_der)
-                    .map_err(|_| SignatureCheckError::Invalid)?;
+                let raw =
+                    subject_public_key(&key.spki_der).map_err(|_| SignatureCheckError::Invalid)?;
                 return UnparsedPublicKey::new(&signature::ED25519, raw)
                     .verify(message, signature)
                     .map_err(|_| SignatureCheckError::Invalid);
@@ -257,8 +257,14 @@ mod tests {
     use der::Encode;
 
     fn pss(hash: ObjectIdentifier, mgf_hash: ObjectIdentifier, salt: u32) -> Vec<u8> {
-        let hash_id = AlgorithmIdentifierRef { oid: hash, parameters: Some(AnyRef::NULL) };
-        let mgf_hash_id = AlgorithmIdentifierRef { oid: mgf_hash, parameters: Some(AnyRef::NULL) };
+        let hash_id = AlgorithmIdentifierRef {
+            oid: hash,
+            parameters: Some(AnyRef::NULL),
+        };
+        let mgf_hash_id = AlgorithmIdentifierRef {
+            oid: mgf_hash,
+            parameters: Some(AnyRef::NULL),
+        };
         let mgf_hash_der = mgf_hash_id.to_der().unwrap();
         let params = PssParameters {
             hash: hash_id,
@@ -280,9 +286,15 @@ mod tests {
     #[test]
     fn pss_shapes_go_accepts() {
         let p = pss(OID_SHA256, OID_SHA256, 32);
-        assert_eq!(identify(OID_RSA_PSS, Some(&p)), X509SignatureAlgorithm::Sha256WithRsaPss);
+        assert_eq!(
+            identify(OID_RSA_PSS, Some(&p)),
+            X509SignatureAlgorithm::Sha256WithRsaPss
+        );
         let p = pss(OID_SHA512, OID_SHA512, 64);
-        assert_eq!(identify(OID_RSA_PSS, Some(&p)), X509SignatureAlgorithm::Sha512WithRsaPss);
+        assert_eq!(
+            identify(OID_RSA_PSS, Some(&p)),
+            X509SignatureAlgorithm::Sha512WithRsaPss
+        );
     }
 
     #[test]
@@ -292,15 +304,24 @@ mod tests {
             pss(OID_SHA256, OID_SHA256, 20),
             pss(OID_SHA384, OID_SHA384, 32),
         ] {
-            assert_eq!(identify(OID_RSA_PSS, Some(&p)), X509SignatureAlgorithm::Unknown);
+            assert_eq!(
+                identify(OID_RSA_PSS, Some(&p)),
+                X509SignatureAlgorithm::Unknown
+            );
         }
         assert_eq!(identify(OID_RSA_PSS, None), X509SignatureAlgorithm::Unknown);
     }
 
     #[test]
     fn ed25519_with_parameters_is_unknown() {
-        assert_eq!(identify(OID_ED25519, None), X509SignatureAlgorithm::PureEd25519);
-        assert_eq!(identify(OID_ED25519, Some(&[5, 0])), X509SignatureAlgorithm::Unknown);
+        assert_eq!(
+            identify(OID_ED25519, None),
+            X509SignatureAlgorithm::PureEd25519
+        );
+        assert_eq!(
+            identify(OID_ED25519, Some(&[5, 0])),
+            X509SignatureAlgorithm::Unknown
+        );
     }
 
     #[test]
@@ -308,7 +329,10 @@ mod tests {
         let id = identify(OID_ISO_SHA1_RSA, None);
         assert_eq!(id.go_name(), "SHA1-RSA");
         assert_eq!(id.fulcio_hash(), None);
-        assert_eq!(identify(OID_SHA384_RSA, Some(&[5, 0])).fulcio_hash(), Some(HashAlgorithm::Sha384));
+        assert_eq!(
+            identify(OID_SHA384_RSA, Some(&[5, 0])).fulcio_hash(),
+            Some(HashAlgorithm::Sha384)
+        );
         assert_eq!(identify(OID_ECDSA_SHA512, None).go_name(), "ECDSA-SHA512");
         assert_eq!(X509SignatureAlgorithm::Unknown.go_name(), "0");
     }

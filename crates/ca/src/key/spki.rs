@@ -70,7 +70,10 @@ pub(crate) fn parse_pkix(der: &[u8]) -> Result<ParsedSpki, SpkiError> {
     let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| SpkiError::Malformed)?;
     let params = spki.algorithm.parameters;
     // Go right-aligns a BIT STRING with unused bits, which never yields a valid key.
-    let bits = spki.subject_public_key.as_bytes().ok_or(SpkiError::Malformed)?;
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(SpkiError::Malformed)?;
     match spki.algorithm.oid {
         OID_RSA => {
             // RFC 3279 §2.3.1: the parameters MUST be NULL; Go insists.
@@ -102,7 +105,10 @@ pub(crate) fn parse_pkix(der: &[u8]) -> Result<ParsedSpki, SpkiError> {
             };
             check_nist_point(algorithm, bits)?;
             let spki_der = encode_spki(OID_EC, Some(AnyRef::from(&curve)), bits)?;
-            Ok(ParsedSpki::Supported(ClientPublicKey { spki_der, algorithm }))
+            Ok(ParsedSpki::Supported(ClientPublicKey {
+                spki_der,
+                algorithm,
+            }))
         }
         OID_ED25519 => {
             // RFC 8410 §3: parameters MUST be absent.
@@ -110,7 +116,10 @@ pub(crate) fn parse_pkix(der: &[u8]) -> Result<ParsedSpki, SpkiError> {
                 return Err(SpkiError::Malformed);
             }
             let spki_der = encode_spki(OID_ED25519, None, bits)?;
-            Ok(ParsedSpki::Supported(ClientPublicKey { spki_der, algorithm: KeyAlgorithm::Ed25519 }))
+            Ok(ParsedSpki::Supported(ClientPublicKey {
+                spki_der,
+                algorithm: KeyAlgorithm::Ed25519,
+            }))
         }
         OID_X25519 => {
             if params.is_some() || bits.len() != 32 {
@@ -147,16 +156,21 @@ pub(crate) fn parse_pkcs1(der: &[u8]) -> Result<ClientPublicKey, SpkiError> {
 
 /// The modulus and public exponent of an RSA SubjectPublicKeyInfo.
 pub(crate) fn rsa_components(spki_der: &[u8]) -> Result<(BigUint, u64), SpkiError> {
-    let key = RsaPublicKey::from_der(subject_public_key(spki_der)?)
-        .map_err(|_| SpkiError::Malformed)?;
-    Ok((BigUint::from_bytes_be(key.modulus.as_bytes()), exponent_value(&key)?))
+    let key =
+        RsaPublicKey::from_der(subject_public_key(spki_der)?).map_err(|_| SpkiError::Malformed)?;
+    Ok((
+        BigUint::from_bytes_be(key.modulus.as_bytes()),
+        exponent_value(&key)?,
+    ))
 }
 
 /// The contents of the subjectPublicKey BIT STRING (what RFC 5280 §4.2.1.2 hashes for a key
 /// identifier; the point or key bytes a verifier takes).
 pub(crate) fn subject_public_key(spki_der: &[u8]) -> Result<&[u8], SpkiError> {
     let spki = SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|_| SpkiError::Malformed)?;
-    spki.subject_public_key.as_bytes().ok_or(SpkiError::Malformed)
+    spki.subject_public_key
+        .as_bytes()
+        .ok_or(SpkiError::Malformed)
 }
 
 fn rsa_key(key: &RsaPublicKey<'_>) -> Result<ClientPublicKey, SpkiError> {
@@ -167,7 +181,10 @@ fn rsa_key(key: &RsaPublicKey<'_>) -> Result<ClientPublicKey, SpkiError> {
     let spki_der = encode_spki(OID_RSA, Some(AnyRef::NULL), &pkcs1)?;
     let bits = BigUint::from_bytes_be(key.modulus.as_bytes()).bits();
     let bits = usize::try_from(bits).map_err(|_| SpkiError::Malformed)?;
-    Ok(ClientPublicKey { spki_der, algorithm: KeyAlgorithm::Rsa(bits) })
+    Ok(ClientPublicKey {
+        spki_der,
+        algorithm: KeyAlgorithm::Rsa(bits),
+    })
 }
 
 fn exponent_value(key: &RsaPublicKey<'_>) -> Result<u64, SpkiError> {
@@ -230,7 +247,11 @@ fn check_p224_point(point: &[u8]) -> Result<(), SpkiError> {
         return Err(SpkiError::Malformed);
     }
     let rhs = (x.modpow(&BigUint::from(3u8), &p) + &p * 3u8 - &x * 3u8 + b) % &p;
-    if (&y * &y) % &p == rhs { Ok(()) } else { Err(SpkiError::Malformed) }
+    if (&y * &y) % &p == rhs {
+        Ok(())
+    } else {
+        Err(SpkiError::Malformed)
+    }
 }
 
 #[cfg(test)]
@@ -298,17 +319,22 @@ mod tests {
         let der = encode_spki(OID_RSA, None, &pkcs1).unwrap();
         assert_eq!(parse_pkix(&der).unwrap_err(), SpkiError::Malformed);
         let der = encode_spki(OID_RSA, Some(AnyRef::NULL), &pkcs1).unwrap();
-        let Ok(ParsedSpki::Supported(key)) = parse_pkix(&der) else { panic!("rsa") };
+        let Ok(ParsedSpki::Supported(key)) = parse_pkix(&der) else {
+            panic!("rsa")
+        };
         assert_eq!(key.algorithm, KeyAlgorithm::Rsa(2048));
         assert_eq!(key.spki_der, der);
     }
 
     #[test]
     fn dsa_and_x25519_are_unsupported() {
-        let parms =
-            DssParms { p: UintRef::new(&[7]).unwrap(), q: UintRef::new(&[3]).unwrap(), g: UintRef::new(&[2]).unwrap() }
-                .to_der()
-                .unwrap();
+        let parms = DssParms {
+            p: UintRef::new(&[7]).unwrap(),
+            q: UintRef::new(&[3]).unwrap(),
+            g: UintRef::new(&[2]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
         let parms = AnyRef::from_der(&parms).unwrap();
         let y = UintRef::new(&[5]).unwrap().to_der().unwrap();
         let der = encode_spki(OID_DSA, Some(parms), &y).unwrap();

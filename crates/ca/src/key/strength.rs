@@ -50,11 +50,16 @@ pub(crate) fn rsa_weakness(modulus: &BigUint, exponent: u64) -> Option<RsaWeakne
 /// The product of all primes below 752 (the bound of the CA/B Forum Baseline Requirements
 /// §6.1.6 recommendation boulder implements); a modulus sharing a factor with it is refused.
 static SMALL_PRIMES_PRODUCT: LazyLock<BigUint> = LazyLock::new(|| {
-    (2u32..752).filter(|n| is_prime(*n)).fold(BigUint::one(), |product, p| product * p)
+    (2u32..752)
+        .filter(|n| is_prime(*n))
+        .fold(BigUint::one(), |product, p| product * p)
 });
 
 fn is_prime(n: u32) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 fn has_small_prime_factor(modulus: &BigUint) -> bool {
@@ -101,18 +106,14 @@ fn pow_mod(base: u64, exponent: u32, modulus: u64) -> u64 {
 /// Fermat's method from ⌈√n⌉ upwards for `rounds` steps, exactly as boulder runs it: start at
 /// a = ⌊√n⌋ + 1 and test whether a² − n is a perfect square.
 fn fermat_factorable(n: &BigUint, rounds: u32) -> bool {
-    let mut a = n.sqrt() + 1u8;
-    for _ in 0..rounds {
-        let a_squared = &a * &a;
+    let start = n.sqrt() + 1u8;
+    (0..rounds).any(|round| {
+        let a = &start + round;
         // a > √n, so a² − n never underflows.
-        let b_squared = a_squared - n;
+        let b_squared = &a * &a - n;
         let b = b_squared.sqrt();
-        if &b * &b == b_squared {
-            return true;
-        }
-        a += 1u8;
-    }
-    false
+        &b * &b == b_squared
+    })
 }
 
 #[cfg(test)]
@@ -120,65 +121,23 @@ mod tests {
     use super::*;
     use num_traits::Zero;
 
-    /// The first odd number ≥ `start` that is probably prime (Miller–Rabin, fixed bases — fine
-    /// for test fixtures).
-    fn next_prime(start: &BigUint) -> BigUint {
-        let mut candidate = start | BigUint::one();
-        loop {
-            if probably_prime(&candidate) {
-                return candidate;
-            }
-            candidate += 2u8;
+    /// An odd number of exactly `bits` bits, top two bits set, without prime factors below 752.
+    /// The policy cannot tell such a number from a product of two primes, so the fixtures need
+    /// no (slow) primality testing.
+    fn rough(bits: u64, seed: u8) -> BigUint {
+        let bytes: Vec<u8> = (0..bits.div_ceil(8))
+            .map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed) ^ 0x5a)
+            .collect();
+        let mut n = BigUint::from_bytes_be(&bytes) & ((BigUint::one() << bits) - 1u8);
+        n = n | (BigUint::from(3u8) << (bits - 2)) | BigUint::one();
+        while has_small_prime_factor(&n) {
+            n += 2u8;
         }
+        n
     }
 
-    fn probably_prime(n: &BigUint) -> bool {
-        let one = BigUint::one();
-        let two = &one + &one;
-        if n < &two || n.is_even() {
-            return n == &two;
-        }
-        let n_minus_one = n - &one;
-        let mut d = n_minus_one.clone();
-        let mut s = 0;
-        while d.is_even() {
-            d >>= 1;
-            s += 1;
-        }
-        'witness: for base in [2u32, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37] {
-            let a = BigUint::from(base);
-            if &a >= n {
-                continue;
-            }
-            let mut x = a.modpow(&d, n);
-            if x == one || x == n_minus_one {
-                continue;
-            }
-            for _ in 1..s {
-                x = x.modpow(&two, n);
-                if x == n_minus_one {
-                    continue 'witness;
-                }
-            }
-            return false;
-        }
-        true
-    }
-
-    /// A deterministic 1024-bit odd starting point (not a secret, just a fixture).
-    fn seed(tag: u8) -> BigUint {
-        let mut bytes = [0u8; 128];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = (i as u8).wrapping_mul(37).wrapping_add(tag) ^ 0x5a;
-        }
-        bytes[0] |= 0xc0;
-        BigUint::from_bytes_be(&bytes)
-    }
-
-    fn distant_primes_modulus() -> BigUint {
-        let p = next_prime(&seed(1));
-        let q = next_prime(&seed(2));
-        p * q
+    fn distant_factors_modulus() -> BigUint {
+        rough(1000, 1) * rough(1048, 2)
     }
 
     #[test]
@@ -190,61 +149,93 @@ mod tests {
     }
 
     #[test]
-    fn a_product_of_two_distant_primes_passes() {
-        let n = distant_primes_modulus();
+    fn a_modulus_with_distant_factors_passes() {
+        let n = distant_factors_modulus();
         assert_eq!(n.bits(), 2048);
         assert_eq!(rsa_weakness(&n, 65537), None);
+        for bits in [3072, 4096] {
+            let n = rough(bits / 2 - 24, 3) * rough(bits / 2 + 24, 4);
+            assert_eq!(rsa_weakness(&n, 65537), None, "{bits}");
+        }
     }
 
     #[test]
     fn sizes_other_than_2048_3072_4096_fail() {
-        let n = distant_primes_modulus() >> 1u8;
+        let n = rough(2047, 5);
         assert_eq!(rsa_weakness(&n, 65537), Some(RsaWeakness::Size(2047)));
-        let n = distant_primes_modulus() >> 1024u32;
+        let n = rough(1024, 6);
         assert_eq!(rsa_weakness(&n, 65537), Some(RsaWeakness::Size(1024)));
+        let n = rough(2056, 7);
+        assert_eq!(rsa_weakness(&n, 65537), Some(RsaWeakness::Size(2056)));
     }
 
     #[test]
     fn exponents_other_than_65537_fail() {
-        let n = distant_primes_modulus();
+        let n = distant_factors_modulus();
         assert_eq!(rsa_weakness(&n, 3), Some(RsaWeakness::Exponent));
         assert_eq!(rsa_weakness(&n, 65539), Some(RsaWeakness::Exponent));
     }
 
     #[test]
     fn a_factor_of_751_fails() {
-        // 751 · (a 2038-bit prime) is 2048 bits and divisible by the largest prime in the table.
-        let q = next_prime(&(seed(3) << 1014u32));
-        let n = q * 751u32;
+        // 751 · (a 2038-bit rough number) is 2048 bits; 751 is the largest prime in the table.
+        let n = rough(2038, 8) * 751u32;
         assert_eq!(n.bits(), 2048);
         assert_eq!(rsa_weakness(&n, 65537), Some(RsaWeakness::SmallPrimeFactor));
         // Even moduli are caught by the same check (2 is in the table).
-        let even = distant_primes_modulus() + 1u8;
-        assert_eq!(rsa_weakness(&even, 65537), Some(RsaWeakness::SmallPrimeFactor));
+        let even = distant_factors_modulus() + 1u8;
+        assert_eq!(
+            rsa_weakness(&even, 65537),
+            Some(RsaWeakness::SmallPrimeFactor)
+        );
     }
 
     #[test]
-    fn close_primes_are_fermat_factorable() {
-        let p = next_prime(&seed(4));
-        let q = next_prime(&(&p + 2u8));
-        let n = &p * &q;
+    fn close_factors_are_fermat_factorable() {
+        // x · (x + 2): a = x + 1 and a² − n = 1 in the first round.
+        let mut x = rough(1024, 9);
+        while has_small_prime_factor(&x) || has_small_prime_factor(&(&x + 2u8)) {
+            x += 2u8;
+        }
+        let n = &x * (&x + 2u8);
         assert_eq!(n.bits(), 2048);
         assert_eq!(rsa_weakness(&n, 65537), Some(RsaWeakness::FermatFactorable));
-        // Fermat's method needs more than 100 rounds when a − √n is large.
-        assert!(!fermat_factorable(&distant_primes_modulus(), FERMAT_ROUNDS));
+        // Factors 2^20 apart need about 2^40 / (8·√n) rounds — far more than 100 for 1024-bit
+        // factors — so Fermat's method, as boulder runs it, does not see them.
+        assert!(!fermat_factorable(
+            &distant_factors_modulus(),
+            FERMAT_ROUNDS
+        ));
+    }
+
+    #[test]
+    fn fermat_finds_factors_exactly_within_the_round_limit() {
+        // n = (a + b)(a − b) with b²/2a ≈ 150: the search starts about 150 below a.
+        let a = BigUint::one() << 1023u32;
+        let b = (&a * 300u32).sqrt();
+        let n = (&a + &b) * (&a - &b);
+        let start = n.sqrt() + 1u8;
+        let rounds = (&a - &start + 1u8).to_u32().unwrap();
+        assert!((101..200).contains(&rounds), "{rounds}");
+        assert!(fermat_factorable(&n, rounds));
+        assert!(!fermat_factorable(&n, rounds - 1));
+        assert!(!fermat_factorable(&n, FERMAT_ROUNDS));
     }
 
     /// A modulus crafted to carry the ROCA fingerprint: N ≡ 1 (mod every relation prime) lies
     /// in every subgroup, while the other checks pass.
     fn roca_modulus(residue_mod_11: u64) -> BigUint {
-        let m: BigUint = ROCA_RELATIONS.iter().map(|&(_, p)| BigUint::from(p)).product();
+        let m: BigUint = ROCA_RELATIONS
+            .iter()
+            .map(|&(_, p)| BigUint::from(p))
+            .product();
         // Chinese remainder: N ≡ 1 mod M/11 and N ≡ residue mod 11, then lift to 2048 bits.
         let m_without_11 = &m / 11u8;
         let mut base = BigUint::one();
         while (&base % 11u8).to_u64() != Some(residue_mod_11) {
             base += &m_without_11;
         }
-        let mut k = (BigUint::one() << 2047u32) / &m + 12345u32;
+        let mut k = (BigUint::from(3u8) << 2046u32) / &m;
         loop {
             let n = &base + &m * &k;
             if n.is_odd() && !has_small_prime_factor(&n) {
@@ -271,18 +262,20 @@ mod tests {
     }
 
     #[test]
-    fn relation_orders_divide_p_minus_one_and_are_orders_of_65537() {
+    fn relation_orders_are_the_orders_of_65537() {
         for (order, prime) in ROCA_RELATIONS {
-            assert_eq!((prime - 1) % u64::from(order), 0, "{order} ∤ {prime} − 1");
-            assert_eq!(pow_mod(65537 % prime, order, prime), 1);
+            assert_eq!(pow_mod(65537 % prime, order, prime), 1, "{prime}");
             for smaller in 1..order {
-                assert_ne!(pow_mod(65537 % prime, smaller, prime), 1);
+                assert_ne!(pow_mod(65537 % prime, smaller, prime), 1, "{prime}");
             }
         }
     }
 
     #[test]
     fn zero_modulus_is_not_accepted() {
-        assert_eq!(rsa_weakness(&BigUint::zero(), 65537), Some(RsaWeakness::Size(0)));
+        assert_eq!(
+            rsa_weakness(&BigUint::zero(), 65537),
+            Some(RsaWeakness::Size(0))
+        );
     }
 }
