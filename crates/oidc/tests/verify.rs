@@ -552,3 +552,41 @@ async fn without_the_in_cluster_issuer_no_token_is_sent() {
     verifier.verify(&direct.token(json!({}))).await.unwrap();
     assert!(direct.authorizations().iter().all(Option::is_none));
 }
+
+#[tokio::test]
+async fn ca_cert_makes_an_internal_tls_issuer_trusted() {
+    let issuer = FakeIssuer::start_tls(&[SigningAlg::ES256]).await;
+    let token = issuer.token(json!({}));
+
+    // Platform roots only: the private CA is unknown, so discovery fails.
+    let untrusting = verifier_for(&issuer);
+    let err = untrusting.verify(&token).await.unwrap_err();
+    assert!(matches!(err, OidcError::Discovery { .. }), "{err}");
+    assert_eq!(issuer.discovery_fetches(), 0);
+
+    let trusting = verifier_with(
+        config_with(&[OidcIssuer {
+            ca_cert: issuer.ca_pem().unwrap(),
+            ..email_issuer(&issuer.url())
+        }]),
+        test_options(),
+    );
+    trusting.verify(&token).await.unwrap();
+    assert_eq!(issuer.discovery_fetches(), 1);
+}
+
+#[tokio::test]
+async fn meta_issuer_ca_cert_applies_to_its_matches() {
+    let issuer = FakeIssuer::start_tls(&[SigningAlg::EdDSA]).await;
+    let mut config = FulcioConfig::default();
+    config.meta_issuers.insert(
+        "https://127.0.0.1:*".to_owned(),
+        OidcIssuer {
+            ca_cert: issuer.ca_pem().unwrap(),
+            ..email_issuer("")
+        },
+    );
+    let verifier = verifier_with(config, test_options());
+    let verified = verifier.verify(&issuer.token(json!({}))).await.unwrap();
+    assert_eq!(verified.config.issuer_url, issuer.url());
+}

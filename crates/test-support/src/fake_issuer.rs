@@ -236,6 +236,7 @@ struct State {
 /// A running fake issuer; the HTTP task stops when this is dropped.
 pub struct FakeIssuer {
     state: Arc<State>,
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -266,12 +267,24 @@ impl FakeIssuer {
     /// algorithms are advertised in `id_token_signing_alg_values_supported`. The first
     /// algorithm is the one [`FakeIssuer::token`] signs with.
     pub async fn start_with(algs: &[SigningAlg]) -> FakeIssuer {
+        FakeIssuer::launch(algs, None).await
+    }
+
+    /// Like [`FakeIssuer::start_with`] but over HTTPS (`https://127.0.0.1:<port>`), with a
+    /// server certificate issued by a private CA generated for this issuer: see
+    /// [`FakeIssuer::ca_pem`]. For testing issuers behind an internal CA (`CACert`).
+    pub async fn start_tls(algs: &[SigningAlg]) -> FakeIssuer {
+        FakeIssuer::launch(algs, Some(TlsIdentity::generate())).await
+    }
+
+    async fn launch(algs: &[SigningAlg], tls: Option<TlsIdentity>) -> FakeIssuer {
         assert!(
             !algs.is_empty(),
             "a fake issuer needs at least one algorithm"
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
 
         let mut advertised = Vec::new();
         let mut keys = Vec::new();
@@ -307,18 +320,42 @@ impl FakeIssuer {
             async move { serve(&state, &uri, &headers) }
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        match tls {
+            None => {
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
+                });
+            }
+            Some(identity) => {
+                let listener = TlsListener {
+                    tcp: listener,
+                    acceptor: identity.acceptor,
+                };
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
+                });
+            }
+        }
 
         FakeIssuer {
             state,
+            ca_pem,
             shutdown: Some(shutdown),
         }
+    }
+
+    /// The PEM certificate of the private CA that issued an HTTPS issuer's server
+    /// certificate ([`FakeIssuer::start_tls`]); `None` for plain HTTP.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
     }
 
     /// The issuer URL (`iss`), e.g. `http://127.0.0.1:41234`, without a trailing slash.
@@ -488,6 +525,84 @@ impl FakeIssuer {
             "fake issuer has no {} key (start_with it, or rotate to add one)",
             alg.name()
         )
+    }
+}
+
+/// A server certificate for `127.0.0.1` and `localhost` from a fresh private CA.
+struct TlsIdentity {
+    ca_pem: String,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl TlsIdentity {
+    fn generate() -> TlsIdentity {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "fake issuer test CA");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        leaf_params.subject_alt_names = vec![
+            SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            SanType::DnsName("localhost".try_into().unwrap()),
+        ];
+        let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap();
+        TlsIdentity {
+            ca_pem: ca.pem(),
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        }
+    }
+}
+
+/// Accepts TCP connections and completes the TLS handshake before handing them to axum.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (tcp, addr) = match self.tcp.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // e.g. out of file descriptors: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            // A client that rejects our certificate just drops; keep serving others. The
+            // handshake is bounded so one silent client cannot stall the listener.
+            let handshake = self.acceptor.accept(tcp);
+            if let Ok(Ok(tls)) =
+                tokio::time::timeout(std::time::Duration::from_secs(5), handshake).await
+            {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }
 
@@ -763,6 +878,33 @@ mod tests {
             .decode(issuer.jwks()["keys"][0]["x"].as_str().unwrap())
             .unwrap();
         assert_eq!(&der[12..], &x[..]);
+    }
+
+    #[tokio::test]
+    async fn tls_issuer_is_trusted_only_with_its_ca() {
+        let issuer = FakeIssuer::start_tls(&[SigningAlg::ES256]).await;
+        assert!(issuer.url().starts_with("https://127.0.0.1:"));
+        let ca_pem = issuer.ca_pem().unwrap();
+        let url = format!("{}/.well-known/openid-configuration", issuer.url());
+
+        let untrusting = reqwest::Client::new();
+        assert!(untrusting.get(&url).send().await.is_err());
+
+        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap();
+        let trusting = reqwest::Client::builder()
+            .tls_certs_merge([ca])
+            .build()
+            .unwrap();
+        let doc: Value = trusting
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(doc["issuer"], json!(issuer.url()));
+        assert!(FakeIssuer::start().await.ca_pem().is_none());
     }
 
     #[tokio::test]
