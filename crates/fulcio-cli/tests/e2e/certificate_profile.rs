@@ -1,10 +1,13 @@
 //! The certificate profile for tokens from a real OpenID provider (npm `oidc-provider`, driven
-//! through its authorization-code + PKCE flow) and for every JWS algorithm of the fake issuer.
+//! through its authorization-code + PKCE flow and its device flow) and for every JWS algorithm
+//! of the fake issuer.
 
 use test_support::fake_issuer::{FakeIssuer, SigningAlg};
 use test_support::oidc_provider::{IdTokenAlg, OidcProvider};
 
-use crate::support::api::{KeyPart, Proof, TokenIn, issue_grpc, issue_http};
+use reqwest::StatusCode;
+
+use crate::support::api::{self, KeyPart, Proof, TokenIn, issue_grpc, issue_http};
 use crate::support::keys::{ClientKey, KeyKind};
 use crate::support::profile::{Expected, San, check_profile};
 use crate::support::server::{FulcioServer, IssuerConfig};
@@ -43,6 +46,41 @@ async fn real_provider_es256_token_over_http_with_a_signed_challenge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_provider_rs256_token_over_grpc_with_a_csr() {
     real_provider_certificate(IdTokenAlg::Rs256, KeyKind::P384, Proof::Csr, true).await;
+}
+
+// The device authorization grant (what a CLI on a headless machine uses), with the token
+// presented to the legacy v1 API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_provider_device_flow_token_over_legacy_v1() {
+    let provider = OidcProvider::start().await;
+    let server = FulcioServer::start(&[IssuerConfig::email(provider.issuer())]).await;
+    let email = "device@example.com";
+    let token = provider.device_id_token(email).await;
+    let key = ClientKey::generate(KeyKind::P256);
+    let body = api::v1_json(&key.spki_der(), &key.sign(email.as_bytes()));
+    let answer = api::post_raw(
+        &server,
+        "/api/v1/signingCert",
+        Some(&token),
+        "application/json",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::CREATED,
+        "v1 status; body {}",
+        answer.body
+    );
+    check_profile(
+        &api::split_pem_chain(&answer.body),
+        &Expected {
+            san: San::Email(email.to_owned()),
+            issuer: provider.issuer(),
+            subject: email.to_owned(),
+            spki_der: key.spki_der(),
+        },
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
