@@ -66,11 +66,12 @@ pub struct PrincipalExtensions {
 
 impl PrincipalExtensions {
     /// Renders the SAN (critical) and the Sigstore extensions of `identity` (Fulcio spec §3.3,
-    /// §4.3). Errors are the client's (HTTP 400 with their text).
+    /// §4.3) in upstream's order. Converted into [`CaError`] the error is HTTP 400 with its
+    /// text, or 500 for a value that cannot be encoded.
     pub fn render(identity: &CertificateIdentity) -> Result<Self, IdentityError> {
-        let mut extensions = vec![identity::san_extension(&identity.san)?];
-        extensions.extend(identity::sigstore_extensions(&identity.extensions)?);
-        Ok(Self { extensions })
+        Ok(Self {
+            extensions: identity::certificate_extensions(identity)?,
+        })
     }
 
     /// Already-encoded extensions, in the order they go into the certificate (SAN first).

@@ -59,5 +59,17 @@ pub enum CaError {
     /// Unlike every other variant this is the client's problem: upstream answers HTTP 400 with
     /// exactly this text (Fulcio spec §1.4, step 4), not 500.
     #[error("{0}")]
-    Identity(#[from] identity::IdentityError),
+    Identity(identity::IdentityError),
+}
+
+impl From<identity::IdentityError> for CaError {
+    /// Rendering failures are the client's ([`CaError::Identity`], HTTP 400), except a value
+    /// that cannot be DER-encoded: upstream only meets that inside `x509.CreateCertificate`,
+    /// so it is a CA failure ([`CaError::Encoding`], HTTP 500).
+    fn from(error: identity::IdentityError) -> Self {
+        match error {
+            identity::IdentityError::Encoding(message) => CaError::Encoding(message),
+            other => CaError::Identity(other),
+        }
+    }
 }
