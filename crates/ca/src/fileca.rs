@@ -8,7 +8,7 @@ mod watch;
 
 use std::{path::Path, sync::Arc};
 
-use der::Decode;
+use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 use zeroize::Zeroizing;
 
 pub use watch::{FileWatcher, ReloadCounts, watch};
@@ -52,14 +52,20 @@ fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>, CaError> {
         .into_iter()
         .enumerate()
         .map(|(index, block)| {
-            x509_cert::Certificate::from_der(block.contents()).map_err(|e| {
-                invalid(format!(
+            // The parser chain validation uses, so this check is no stricter than it.
+            let problem = match X509Certificate::from_der(block.contents()) {
+                Ok(([], _)) => None,
+                Ok(_) => Some("trailing data after the certificate".to_owned()),
+                Err(e) => Some(e.to_string()),
+            };
+            match problem {
+                None => Ok(block.into_contents()),
+                Some(e) => Err(invalid(format!(
                     "PEM block {} ({}) is not a certificate: {e}",
                     index + 1,
                     block.tag()
-                ))
-            })?;
-            Ok(block.into_contents())
+                ))),
+            }
         })
         .collect()
 }

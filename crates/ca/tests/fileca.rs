@@ -338,6 +338,29 @@ async fn kubernetes_style_symlink_swap_is_picked_up() {
     .await;
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn files_symlinked_from_another_directory_are_watched_where_they_live() {
+    use std::os::unix::fs::symlink;
+
+    let (real, ca) = Workspace::with_pair("ecdsa");
+    let links = tempfile::tempdir().unwrap();
+    let (cert, key) = (links.path().join("ca.pem"), links.path().join("ca.key"));
+    symlink(&real.cert, &cert).unwrap();
+    symlink(&real.key, &key).unwrap();
+    let _watcher = fileca::watch(Arc::clone(&ca), &cert, &key, PASSWORD).unwrap();
+
+    // Written in place in the real directory; nothing changes in the links' directory.
+    let (new_cert, new_key) = pair("ed25519");
+    std::fs::write(&real.key, std::fs::read(new_key).unwrap()).unwrap();
+    std::fs::write(&real.cert, std::fs::read(new_cert).unwrap()).unwrap();
+    let expected = first_cert("ed25519");
+    wait_until("the CA issues under the new pair", || {
+        issuing_cert(&ca) == expected
+    })
+    .await;
+}
+
 #[test]
 fn dropping_the_watcher_stops_it() {
     let (files, ca) = Workspace::with_pair("ecdsa");

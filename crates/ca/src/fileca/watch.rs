@@ -177,16 +177,27 @@ impl Targets {
                 return Err(io(std::io::Error::other("not a file path")));
             };
             let resolved_dir = dir.canonicalize().map_err(io)?;
-            for file in [absolute.clone(), resolved_dir.join(name)] {
-                if !targets.files.contains(&file) {
-                    targets.files.push(file);
-                }
-            }
-            if !targets.dirs.contains(&resolved_dir) {
-                targets.dirs.push(resolved_dir);
+            targets.add(resolved_dir.clone(), absolute.clone());
+            targets.add(resolved_dir.clone(), resolved_dir.join(name));
+            // A file that is a symlink into another directory changes there: watch that too
+            // (upstream's fsnotify follows the link). Kubernetes volumes are covered by their
+            // `..data` swap instead, as their link targets change with every update.
+            if let Ok(target) = absolute.canonicalize()
+                && let Some(target_dir) = target.parent()
+            {
+                targets.add(target_dir.to_path_buf(), target.clone());
             }
         }
         Ok(targets)
+    }
+
+    fn add(&mut self, dir: PathBuf, file: PathBuf) {
+        if !self.dirs.contains(&dir) {
+            self.dirs.push(dir);
+        }
+        if !self.files.contains(&file) {
+            self.files.push(file);
+        }
     }
 
     /// Whether `event` may have changed one of the files. Opens and reads (ours included:
