@@ -365,6 +365,63 @@ fn circleci_template_with_index_and_ssh_rerun_switch() {
     }
 }
 
+/// The Buildkite entry of upstream's shipped `ci-issuer-metadata`.
+fn buildkite_metadata() -> IssuerMetadata {
+    IssuerMetadata {
+        default_template_values: defaults(&[("url", "https://buildkite.com")]),
+        extension_templates: Extensions {
+            run_invocation_uri: "{{.url}}/{{.organization_slug}}/{{.pipeline_slug}}/builds/{{.build_number}}#{{.job_id}}".into(),
+            runner_environment: "runner_environment".into(),
+            source_repository_digest: "build_commit".into(),
+            build_trigger: "build_source".into(),
+            ..Extensions::default()
+        },
+        subject_alternative_name_template: "{{.url}}/{{.organization_slug}}/{{.pipeline_slug}}".into(),
+    }
+}
+
+#[test]
+fn buildkite_template_with_numeric_build_number() {
+    let claims = json!({
+        "iss": "https://agent.buildkite.com",
+        "sub": "organization:acme-inc:pipeline:bash-example:ref:refs/heads/main:commit:abc:step:build",
+        "organization_slug": "acme-inc",
+        "pipeline_slug": "bash-example",
+        "build_number": 1234,
+        "job_id": "0190-job",
+        "build_commit": "abc",
+        "build_source": "webhook",
+        "runner_environment": "buildkite-hosted",
+    });
+    let d = decode(
+        &principal("buildkite-job", buildkite_metadata(), claims)
+            .embed()
+            .unwrap(),
+    );
+    assert_eq!(
+        d.san,
+        San::Uri("https://buildkite.com/acme-inc/bash-example".into())
+    );
+    assert_eq!(
+        d.extensions,
+        owned(&[
+            (1, "https://agent.buildkite.com"),
+            (8, "https://agent.buildkite.com"),
+            (11, "buildkite-hosted"),
+            (13, "abc"),
+            (20, "webhook"),
+            (
+                21,
+                "https://buildkite.com/acme-inc/bash-example/builds/1234#0190-job"
+            ),
+            (
+                24,
+                "organization:acme-inc:pipeline:bash-example:ref:refs/heads/main:commit:abc:step:build"
+            ),
+        ])
+    );
+}
+
 #[test]
 fn claims_are_stringified_like_upstream() {
     let metadata = IssuerMetadata {

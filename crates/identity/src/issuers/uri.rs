@@ -17,24 +17,23 @@ pub(crate) struct Uri {
 impl Uri {
     pub(crate) fn from_token(token: &VerifiedToken) -> Result<Self, IdentityError> {
         let uri = subject(token)?;
-        let claims_error = |m: String| IdentityError::Claims(m);
         if is_email(&uri) {
-            return Err(claims_error(
+            return Err(IdentityError::Claims(
                 "uri subject should not be an email address".to_owned(),
             ));
         }
-        let subject_url = GoUrl::parse(&uri).map_err(|e| claims_error(e.to_string()))?;
-        let domain_url =
-            GoUrl::parse(&token.config.subject_domain).map_err(|e| claims_error(e.to_string()))?;
+        let subject_url = GoUrl::parse(&uri).map_err(|e| IdentityError::Claims(e.to_string()))?;
+        let domain_url = GoUrl::parse(&token.config.subject_domain)
+            .map_err(|e| IdentityError::Claims(e.to_string()))?;
         if subject_url.scheme() != domain_url.scheme() {
-            return Err(claims_error(format!(
+            return Err(IdentityError::Claims(format!(
                 "subject URI scheme ({}) must match expected domain URI scheme ({})",
                 subject_url.scheme(),
                 domain_url.scheme()
             )));
         }
         if subject_url.hostname() != domain_url.hostname() {
-            return Err(claims_error(format!(
+            return Err(IdentityError::Claims(format!(
                 "subject hostname ({}) must match expected domain ({})",
                 String::from_utf8_lossy(subject_url.hostname()),
                 String::from_utf8_lossy(domain_url.hostname())
