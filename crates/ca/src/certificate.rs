@@ -344,6 +344,7 @@ fn authority_key_identifier_extension(key_identifier: &[u8]) -> Result<Extension
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Signer;
 
     fn value(e: &Extension) -> String {
         hex::encode(e.extn_value.as_bytes())
@@ -392,6 +393,33 @@ mod tests {
             utc_or_generalized(start_of_2050).unwrap(),
             Time::GeneralTime(_)
         ));
+    }
+
+    #[test]
+    fn a_leaf_issued_just_before_2050_ends_in_generalized_time() {
+        let signer = crate::InMemorySigner::generate(crate::KeyKind::EcdsaP256).unwrap();
+        let key = ClientPublicKey::parse(signer.public_key_der()).unwrap();
+        let issuer = IssuerProfile {
+            name: Any::from_der(&[0x30, 0x00]).unwrap(),
+            key_identifier: None,
+        };
+        // 2049-12-31T23:55:00Z: NotAfter falls in 2050.
+        let now = UNIX_EPOCH + Duration::from_secs(2_524_607_700);
+        let principal = PrincipalExtensions::from_extensions(vec![]);
+        let tbs = leaf_tbs(&issuer, signer.algorithm(), &key, &principal, now, false).unwrap();
+        let der = tbs.to_der().unwrap();
+        let decoded = x509_cert::TbsCertificate::from_der(&der).unwrap();
+        assert!(matches!(decoded.validity().not_before, Time::UtcTime(_)));
+        assert!(matches!(decoded.validity().not_after, Time::GeneralTime(_)));
+        // No issuer SKI, no AKI: keyUsage, extKeyUsage, subjectKeyIdentifier only.
+        let oids: Vec<String> = decoded
+            .extensions()
+            .unwrap()
+            .iter()
+            .map(|e| e.extn_id.to_string())
+            .collect();
+        assert_eq!(oids, ["2.5.29.15", "2.5.29.37", "2.5.29.14"]);
+        assert_eq!(decoded.to_der().unwrap(), der);
     }
 
     #[test]

@@ -104,6 +104,23 @@ fn p256_with_sha384_verifies_but_the_default_registry_refuses_it() {
 }
 
 #[test]
+fn p384_with_sha256_needs_the_non_default_registry_entry() {
+    let (_, pem) = openssl_csr(KeyKind::EcdsaP384, &["-sha256"]);
+    let (key, hash) = csr::verify(pem.as_bytes()).unwrap();
+    assert_eq!(
+        (key.algorithm, hash),
+        (KeyAlgorithm::EcdsaP384, HashAlgorithm::Sha256)
+    );
+    assert!(
+        AlgorithmRegistry::default()
+            .check(key.algorithm, hash)
+            .is_err()
+    );
+    let registry = AlgorithmRegistry::from_names(&["ecdsa-sha2-256-nistp384"]).unwrap();
+    assert_eq!(registry.check(key.algorithm, hash), Ok(()));
+}
+
+#[test]
 fn rsa_with_sha512_verifies_but_the_default_registry_refuses_it() {
     let key = TestKey::generate(KeyKind::Rsa2048);
     let der = build_csr::build(
