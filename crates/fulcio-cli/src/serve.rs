@@ -447,6 +447,10 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
             source,
         }
     })?;
+    identity::validate_config(&config).map_err(|source| ServeCommandError::Config {
+        path: args.config_path.display().to_string(),
+        source,
+    })?;
     tracing::info!(source = ?source, "loaded identity configuration");
 
     let (authority, _watcher) = certificate_authority(kind, &args)?;

@@ -16,6 +16,7 @@
 
 mod claim_path;
 mod claims;
+mod config_check;
 mod email_syntax;
 pub mod error;
 pub mod extensions;
@@ -27,6 +28,7 @@ pub mod principal;
 mod template;
 
 pub use claim_path::validate_issuer_claim;
+pub use config_check::validate_config;
 pub use error::IdentityError;
 pub use extensions::{certificate_extensions, san_extension, sigstore_extensions};
 pub use principal::{CertificateIdentity, Principal, SubjectAltName};
