@@ -10,7 +10,7 @@ use crate::support::api::{
 };
 use crate::support::keys::{ClientKey, KeyKind};
 use crate::support::profile::{Expected, San, check_profile};
-use crate::support::server::{FulcioServer, IssuerConfig, Ports};
+use crate::support::server::{CaBackend, FulcioServer, IssuerConfig, Ports};
 use crate::support::tokens::Identity;
 
 /// Issues certificates for one key of `kind` by every path and checks each one's profile.
@@ -20,7 +20,13 @@ async fn issues_by_every_path(kind: KeyKind) {
 
 async fn issues_by_every_path_on(kind: KeyKind, ports: Ports) {
     let issuer = FakeIssuer::start().await;
-    let server = FulcioServer::start_full(&[IssuerConfig::email(issuer.url())], ports, &[]).await;
+    let server = FulcioServer::start_full(
+        &[IssuerConfig::email(issuer.url())],
+        ports,
+        &CaBackend::Ephemeral,
+        &[],
+    )
+    .await;
     let key = ClientKey::generate(kind);
     let who = Identity::new("signer@example.com");
     let token = issuer.token(who.claims());
@@ -80,6 +86,44 @@ async fn issues_for_rsa_4096_by_every_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_by_every_path_on_a_duplex_port() {
     issues_by_every_path_on(KeyKind::P256, Ports::Duplex).await;
+}
+
+// A file CA whose chain has two intermediates (P-384 issuing CA → Ed25519 intermediate → P-384
+// root, the ca crate's `intermediate-3` vector): the leaf's AKI names the issuing CA, the chain
+// in the answer carries both intermediates, and `openssl verify` walks them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_ca_with_intermediates_issues_verifiable_chains() {
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ca/testdata/fileca");
+    let ca = CaBackend::File {
+        cert: vectors.join("intermediate-3-cert.pem"),
+        key: vectors.join("intermediate-3-key.pem"),
+        password: "password123".to_owned(),
+    };
+    let issuer = FakeIssuer::start().await;
+    let server =
+        FulcioServer::start_full(&[IssuerConfig::email(issuer.url())], Ports::Split, &ca, &[])
+            .await;
+    let key = ClientKey::generate(KeyKind::P256);
+    let who = Identity::new("file-ca@example.com");
+    let token = issuer.token(who.claims());
+    let expected = Expected {
+        san: San::Email(who.email.clone()),
+        issuer: issuer.url(),
+        subject: who.subject.clone(),
+        spki_der: key.spki_der(),
+    };
+    for proof in [Proof::PublicKey, Proof::Csr] {
+        let part = KeyPart::for_key(&key, proof, &who.email);
+        println!("case: file CA, HTTP v2, {proof:?}");
+        let chain = issue_http(&server, &token, TokenIn::Header, &part).await;
+        assert_eq!(chain.len(), 4, "leaf, two intermediates, root");
+        check_profile(&chain, &expected);
+        println!("case: file CA, gRPC, {proof:?}");
+        check_profile(
+            &issue_grpc(&server, &token, TokenIn::Header, &part).await,
+            &expected,
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,8 +19,32 @@ const BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 const OID_SUBJECT: &str = "1.3.6.1.4.1.57264.1.24";
-/// ecdsa-with-SHA256: the ephemeral CA's P-256 key signs with it.
-const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+
+/// The signature algorithm (OID, openssl's name) a CA key signs leaves with (spec §4.1:
+/// ECDSA P-256/384/521 → ecdsa-with-SHA256/384/512, RSA → sha256WithRSAEncryption, Ed25519).
+fn expected_signature_algorithm(ca: &X509Certificate<'_>) -> (&'static str, &'static str) {
+    let spki = ca.public_key();
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.10045.2.1" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string())
+                .expect("an EC key names its curve");
+            match curve.as_str() {
+                "1.2.840.10045.3.1.7" => ("1.2.840.10045.4.3.2", "ecdsa-with-SHA256"),
+                "1.3.132.0.34" => ("1.2.840.10045.4.3.3", "ecdsa-with-SHA384"),
+                "1.3.132.0.35" => ("1.2.840.10045.4.3.4", "ecdsa-with-SHA512"),
+                other => panic!("CA key on an unexpected curve {other}"),
+            }
+        }
+        "1.2.840.113549.1.1.1" => ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
+        "1.3.101.112" => ("1.3.101.112", "ED25519"),
+        other => panic!("CA key of an unexpected type {other}"),
+    }
+}
 
 /// The identity the certificate must name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,8 +156,8 @@ pub fn check_with_x509_parser(chain: &[String], expected: &Expected) {
 
     assert_eq!(
         leaf.signature_algorithm.algorithm.to_id_string(),
-        ECDSA_WITH_SHA256,
-        "signed by the P-256 ephemeral CA with ecdsa-with-SHA256"
+        expected_signature_algorithm(&ca).0,
+        "signature algorithm follows the CA key"
     );
     leaf.verify_signature(Some(ca.public_key()))
         .expect("leaf signature verifies with the CA key");
@@ -371,10 +395,17 @@ fn asn1parse_extension(dump: &str, oid: &str) -> Option<Vec<u8>> {
 pub fn check_with_openssl(chain: &[String], expected: &Expected) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    std::fs::write(path.join("leaf.pem"), &chain[0]).unwrap();
-    std::fs::write(path.join("root.pem"), chain.last().unwrap()).unwrap();
+    // The API trims each PEM's final newline; a bundle file needs one between blocks.
+    let pem_file = |certs: &[String]| {
+        certs
+            .iter()
+            .map(|c| format!("{}\n", c.trim_end()))
+            .collect::<String>()
+    };
+    std::fs::write(path.join("leaf.pem"), pem_file(&chain[..1])).unwrap();
+    std::fs::write(path.join("root.pem"), pem_file(&chain[chain.len() - 1..])).unwrap();
     let intermediates = &chain[1..chain.len() - 1];
-    std::fs::write(path.join("intermediates.pem"), intermediates.concat()).unwrap();
+    std::fs::write(path.join("intermediates.pem"), pem_file(intermediates)).unwrap();
 
     let text = openssl(&["x509", "-in", "leaf.pem", "-noout", "-text"], path);
     assert!(
@@ -386,9 +417,12 @@ pub fn check_with_openssl(chain: &[String], expected: &Expected) {
         .find(|l| l.trim_start().starts_with("Subject:"))
         .unwrap_or_else(|| panic!("openssl: a Subject line\n{text}"));
     assert_eq!(subject.trim(), "Subject:", "openssl: empty subject\n{text}");
+    let ca_der = der_of(&chain[1]);
+    let (_, ca) = X509Certificate::from_der(&ca_der).expect("issuing CA parses");
+    let algorithm = expected_signature_algorithm(&ca).1;
     assert!(
-        text.contains("Signature Algorithm: ecdsa-with-SHA256"),
-        "openssl: ecdsa-with-SHA256\n{text}"
+        text.contains(&format!("Signature Algorithm: {algorithm}")),
+        "openssl: signed with {algorithm}\n{text}"
     );
 
     let ext = |name: &str| -> (String, Vec<String>) {

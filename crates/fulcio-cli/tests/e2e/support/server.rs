@@ -1,5 +1,5 @@
-//! Runs the real `fulcio` binary (`fulcio serve --ca ephemeralca`, CT disabled) on loopback
-//! ports chosen by the OS, and kills it when the test is done.
+//! Runs the real `fulcio` binary (`fulcio serve`, CT disabled, the ephemeral CA unless a test
+//! names another) on loopback ports chosen by the OS, and kills it when the test is done.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -46,6 +46,44 @@ pub enum Ports {
     Split,
     /// One "duplex" listener for both: `--port 0 --grpc-port 0` on the same host.
     Duplex,
+}
+
+/// The CA backend flags (spec §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaBackend {
+    /// `--ca ephemeralca`: an in-memory P-256 root, no intermediate.
+    Ephemeral,
+    /// `--ca fileca` with a PEM chain (issuing certificate first), its key and password.
+    File {
+        /// `--fileca-cert`.
+        cert: PathBuf,
+        /// `--fileca-key`.
+        key: PathBuf,
+        /// `--fileca-key-passwd`.
+        password: String,
+    },
+}
+
+impl CaBackend {
+    fn args(&self) -> Vec<std::ffi::OsString> {
+        match self {
+            CaBackend::Ephemeral => vec!["--ca".into(), "ephemeralca".into()],
+            CaBackend::File {
+                cert,
+                key,
+                password,
+            } => vec![
+                "--ca".into(),
+                "fileca".into(),
+                "--fileca-cert".into(),
+                cert.into(),
+                "--fileca-key".into(),
+                key.into(),
+                "--fileca-key-passwd".into(),
+                password.into(),
+            ],
+        }
+    }
 }
 
 /// A free loopback port. Another process could take it before the server binds it; nothing
@@ -114,13 +152,15 @@ impl FulcioServer {
 
     /// Starts `fulcio serve` (split ports) trusting `issuers`, with `extra` flags appended.
     pub async fn start_with_args(issuers: &[IssuerConfig], extra: &[&str]) -> FulcioServer {
-        FulcioServer::start_full(issuers, Ports::Split, extra).await
+        FulcioServer::start_full(issuers, Ports::Split, &CaBackend::Ephemeral, extra).await
     }
 
-    /// Starts `fulcio serve` trusting `issuers` with the given port layout and `extra` flags.
+    /// Starts `fulcio serve` trusting `issuers` with the given port layout, CA and `extra`
+    /// flags.
     pub async fn start_full(
         issuers: &[IssuerConfig],
         ports: Ports,
+        ca: &CaBackend,
         extra: &[&str],
     ) -> FulcioServer {
         let grpc_port = match ports {
@@ -133,7 +173,8 @@ impl FulcioServer {
 
         let mut child = Command::new(fulcio_bin())
             .arg("serve")
-            .args(["--ca", "ephemeralca", "--ct-log-url", ""])
+            .args(ca.args())
+            .args(["--ct-log-url", ""])
             .arg("--config-path")
             .arg(&config_path)
             .args(["--host", "127.0.0.1", "--port", "0"])
