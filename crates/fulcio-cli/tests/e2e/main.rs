@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod certificate_profile;
+mod client_variants;
 mod issuance;
 mod rejections;
 mod support;

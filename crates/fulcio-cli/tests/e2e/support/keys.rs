@@ -114,6 +114,40 @@ impl ClientKey {
         }
     }
 
+    /// An ECDSA proof of possession as raw IEEE-P1363 `r‖s` instead of DER (spec §2.2 accepts
+    /// both). Panics for other key types.
+    pub fn sign_p1363(&self, message: &[u8]) -> Vec<u8> {
+        let alg: &'static signature::EcdsaSigningAlgorithm = match self.kind {
+            KeyKind::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            KeyKind::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            KeyKind::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+            other => panic!("P1363 signatures are for ECDSA keys, not {other:?}"),
+        };
+        let pair = EcdsaKeyPair::from_pkcs8(alg, &self.pkcs8_der).unwrap();
+        pair.sign(&SystemRandom::new(), message)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The public key as PEM `RSA PUBLIC KEY` (PKCS#1), which Fulcio also accepts. Panics for
+    /// non-RSA keys.
+    pub fn rsa_public_key_pkcs1_pem(&self) -> String {
+        assert!(
+            matches!(self.kind, KeyKind::Rsa2048 | KeyKind::Rsa4096),
+            "PKCS#1 is for RSA keys, not {:?}",
+            self.kind
+        );
+        let spki = self.spki_der();
+        let (_, parsed) =
+            <x509_parser::x509::SubjectPublicKeyInfo as x509_parser::prelude::FromDer<_>>::from_der(
+                &spki,
+            )
+            .unwrap();
+        // An RSA SPKI's BIT STRING holds the PKCS#1 RSAPublicKey DER.
+        to_pem("RSA PUBLIC KEY", &parsed.subject_public_key.data)
+    }
+
     /// A PEM CSR with an empty subject, self-signed with the key's default algorithm.
     pub fn csr_pem(&self) -> String {
         let alg: &'static rcgen::SignatureAlgorithm = match self.kind {
