@@ -85,9 +85,10 @@ pub struct RunArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// The server's process ID, to report its CPU time and peak RSS from /proc.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
+    /// The server's process ID, to report its CPU time and peak RSS from /proc. Several
+    /// (comma-separated, e.g. the server and a stand-in CT log) are added up.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
     /// Skip measuring the crypto limit.
     #[arg(long)]
     pub no_limit: bool,

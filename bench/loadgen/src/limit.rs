@@ -2,9 +2,11 @@
 //! machine could issue if the server did nothing but the public-key operations one certificate
 //! needs, with aws-lc-rs on every core.
 //!
-//! Each operation is timed on `cores` threads at once, so the rates include whatever else the
-//! machine is doing; the per-certificate limit is then 1 / Σ(count / rate) over the operations
-//! a certificate needs:
+//! Each operation runs on `cores` threads at once, and each thread's own CPU time is read from
+//! `/proc/thread-self/schedstat` (ns). The cost of an operation is CPU time ÷ operations, so the
+//! limit holds on a shared machine too, where other processes take some of the wall time: it is
+//! what the cores could do if they were ours. The wall-clock rate is reported beside it. The
+//! per-certificate limit is cores / Σ(count × CPU cost) over the operations a certificate needs:
 //! - token verification (the token's JWS algorithm; the JWKS key is parsed once, as servers cache it),
 //! - proof-of-possession verification (P-256, key parsed per request, as it is new each time),
 //! - CA signatures (precertificate and final certificate; one without CT),
@@ -29,10 +31,12 @@ use crate::{cli::LimitArgs, error::LoadgenError};
 pub struct OpRate {
     /// What was measured.
     pub name: String,
-    /// Operations per second on all threads together.
-    pub per_second: f64,
-    /// Mean CPU-time of one operation on one core, µs (threads ÷ rate).
+    /// Mean CPU time of one operation, µs.
     pub micros_per_op: f64,
+    /// Operations per second all cores could do (cores × 10⁶ ÷ µs per op).
+    pub per_second: f64,
+    /// Operations per second observed on the wall clock (lower when the machine is shared).
+    pub wall_per_second: f64,
 }
 
 /// The measured limit.
@@ -50,6 +54,10 @@ pub struct CryptoLimit {
     pub certs_per_second_with_ct: f64,
     /// Certificates/s without CT: token verify + PoP verify + 1 CA signature.
     pub certs_per_second_without_ct: f64,
+    /// CPU time of one certificate's crypto with CT, µs.
+    pub cpu_micros_per_cert_with_ct: f64,
+    /// CPU time of one certificate's crypto without CT, µs.
+    pub cpu_micros_per_cert_without_ct: f64,
 }
 
 /// A representative JWS signing input (header + typical claims, base64url): ~700 bytes.
@@ -186,13 +194,27 @@ fn ecdsa_sign_op(
     Ok(Box::new(move || key.sign(&rng, message).is_ok()))
 }
 
-/// Runs `op` on `threads` threads for `duration` and returns operations per second.
-fn measure(op: &Op, threads: usize, duration: Duration) -> f64 {
+/// This thread's CPU time so far, ns (first field of `/proc/thread-self/schedstat`).
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Runs `op` on `threads` threads for `duration`; returns (operations, CPU seconds, wall
+/// seconds). Without schedstat the wall time of each thread stands in for its CPU time.
+fn measure(op: &Op, threads: usize, duration: Duration) -> (u64, f64, f64) {
     let done = AtomicU64::new(0);
+    let cpu_ns = AtomicU64::new(0);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
+                let cpu_before = thread_cpu_ns();
+                let wall_before = Instant::now();
                 let mut n = 0u64;
                 while started.elapsed() < duration {
                     // Count only successes so a broken op cannot look fast.
@@ -200,11 +222,20 @@ fn measure(op: &Op, threads: usize, duration: Duration) -> f64 {
                         n += 1;
                     }
                 }
+                let spent = match (cpu_before, thread_cpu_ns()) {
+                    (Some(before), Some(after)) => after.saturating_sub(before),
+                    _ => u64::try_from(wall_before.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                };
                 done.fetch_add(n, Ordering::Relaxed);
+                cpu_ns.fetch_add(spent, Ordering::Relaxed);
             });
         }
     });
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    (
+        done.load(Ordering::Relaxed),
+        cpu_ns.load(Ordering::Relaxed) as f64 / 1e9,
+        started.elapsed().as_secs_f64(),
+    )
 }
 
 /// Measures the limit for `token_alg` and `ca_key` over about `duration`.
@@ -239,27 +270,35 @@ pub fn measure_limit(
     let rates: Vec<OpRate> = ops
         .iter()
         .map(|(name, op)| {
-            let per_second = measure(op, threads, slice);
+            let (count, cpu_seconds, wall_seconds) = measure(op, threads, slice);
+            let count = count.max(1) as f64;
+            let micros_per_op = cpu_seconds * 1e6 / count;
             OpRate {
                 name: name.clone(),
-                per_second,
-                micros_per_op: threads as f64 * 1e6 / per_second.max(f64::MIN_POSITIVE),
+                micros_per_op,
+                per_second: threads as f64 * 1e6 / micros_per_op.max(f64::MIN_POSITIVE),
+                wall_per_second: count / wall_seconds.max(f64::MIN_POSITIVE),
             }
         })
         .collect();
-    let seconds_per_cert = |counts: [f64; 4]| -> f64 {
+    // CPU µs one certificate needs.
+    let cpu_micros = |counts: [f64; 4]| -> f64 {
         rates
             .iter()
             .zip(counts)
-            .map(|(r, c)| c / r.per_second.max(f64::MIN_POSITIVE))
+            .map(|(r, c)| c * r.micros_per_op)
             .sum()
     };
+    let with_ct = cpu_micros([1.0, 1.0, 2.0, 1.0]);
+    let without_ct = cpu_micros([1.0, 1.0, 1.0, 0.0]);
     Ok(CryptoLimit {
         threads,
         token_alg: token_alg.to_owned(),
         ca_key: ca_key.to_owned(),
-        certs_per_second_with_ct: 1.0 / seconds_per_cert([1.0, 1.0, 2.0, 1.0]),
-        certs_per_second_without_ct: 1.0 / seconds_per_cert([1.0, 1.0, 1.0, 0.0]),
+        certs_per_second_with_ct: threads as f64 * 1e6 / with_ct.max(f64::MIN_POSITIVE),
+        certs_per_second_without_ct: threads as f64 * 1e6 / without_ct.max(f64::MIN_POSITIVE),
+        cpu_micros_per_cert_with_ct: with_ct,
+        cpu_micros_per_cert_without_ct: without_ct,
         ops: rates,
     })
 }
@@ -283,6 +322,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thread_cpu_time_advances_with_work() {
+        let before = thread_cpu_ns().unwrap();
+        let op = pop_verify_op().unwrap();
+        for _ in 0..50 {
+            assert!(op());
+        }
+        assert!(thread_cpu_ns().unwrap() > before);
+    }
+
+    #[test]
     fn every_operation_succeeds() {
         for alg in ["RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA"] {
             assert!(token_verify_op(alg).unwrap()(), "{alg}");
@@ -300,7 +349,20 @@ mod tests {
     fn limit_with_ct_is_below_limit_without() {
         let limit = measure_limit("ES256", "p256", Duration::from_millis(200)).unwrap();
         assert_eq!(limit.ops.len(), 4);
-        assert!(limit.ops.iter().all(|op| op.per_second > 0.0));
+        assert!(
+            limit
+                .ops
+                .iter()
+                .all(|op| op.per_second > 0.0 && op.wall_per_second > 0.0)
+        );
+        // CPU time cannot exceed wall time on `threads` threads, so the CPU-based rate is at
+        // least the observed one (within scheduler-tick noise).
+        assert!(
+            limit
+                .ops
+                .iter()
+                .all(|op| op.per_second >= 0.9 * op.wall_per_second)
+        );
         // Two more signatures per certificate can only lower the limit.
         assert!(limit.certs_per_second_with_ct < limit.certs_per_second_without_ct);
     }

@@ -37,6 +37,28 @@ pub fn sample(pid: &str, ticks_per_second: u64) -> Option<ProcSample> {
     })
 }
 
+/// The sum of [`sample`] over `pids`; `None` if any cannot be read.
+pub fn sample_all(pids: &[String], ticks_per_second: u64) -> Option<ProcSample> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().try_fold(
+        ProcSample {
+            cpu: std::time::Duration::ZERO,
+            rss_bytes: 0,
+            peak_rss_bytes: 0,
+        },
+        |acc, pid| {
+            let s = sample(pid, ticks_per_second)?;
+            Some(ProcSample {
+                cpu: acc.cpu + s.cpu,
+                rss_bytes: acc.rss_bytes + s.rss_bytes,
+                peak_rss_bytes: acc.peak_rss_bytes + s.peak_rss_bytes,
+            })
+        },
+    )
+}
+
 /// utime and stime (fields 14 and 15) of a stat line; the command name may contain spaces, so
 /// fields are counted after its closing parenthesis.
 fn parse_stat_times(stat: &str) -> Option<(u64, u64)> {
@@ -74,6 +96,15 @@ mod tests {
         assert_eq!(status_kib(status, "VmHWM:"), Some(2048));
         assert_eq!(status_kib(status, "VmRSS:"), Some(1024));
         assert_eq!(status_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn samples_add_up() {
+        let one = sample("self", 100).unwrap();
+        let two = sample_all(&["self".into(), "self".into()], 100).unwrap();
+        assert!(two.rss_bytes >= one.rss_bytes * 2 - 1024 * 1024);
+        assert!(sample_all(&[], 100).is_none());
+        assert!(sample_all(&["self".into(), "0".into()], 100).is_none());
     }
 
     #[test]

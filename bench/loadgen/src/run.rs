@@ -240,16 +240,16 @@ async fn wait_for_server(client: &reqwest::Client, base: &str) -> Result<(), Loa
     }
 }
 
-/// Samples the server every 100 ms until told to stop, keeping the highest RSS seen.
+/// Samples the server(s) every 100 ms until told to stop, keeping the highest RSS seen.
 fn spawn_rss_sampler(
-    pid: String,
+    pids: Vec<String>,
     ticks: u64,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<u64> {
     tokio::spawn(async move {
         let mut peak = 0;
         while !stop.load(Ordering::Relaxed) {
-            if let Some(s) = proc_stats::sample(&pid, ticks) {
+            if let Some(s) = proc_stats::sample_all(&pids, ticks) {
                 peak = peak.max(s.rss_bytes);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -297,7 +297,7 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
     wait_for_server(&client, &base).await?;
 
     let ticks = proc_stats::clock_ticks();
-    let server_pid = args.server_pid.map(|p| p.to_string());
+    let server_pids: Vec<String> = args.server_pid.iter().map(u32::to_string).collect();
     let mut levels = Vec::new();
     let mut token_alg = String::from("RS256");
     let mut embedded_seen = false;
@@ -330,14 +330,11 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             }
         }
 
-        let server_before = server_pid
-            .as_deref()
-            .and_then(|pid| proc_stats::sample(pid, ticks));
+        let server_before = proc_stats::sample_all(&server_pids, ticks);
         let self_before = proc_stats::sample("self", ticks);
         let sampling = Arc::new(AtomicBool::new(false));
-        let sampler = server_pid
-            .clone()
-            .map(|pid| spawn_rss_sampler(pid, ticks, sampling.clone()));
+        let sampler = (!server_pids.is_empty())
+            .then(|| spawn_rss_sampler(server_pids.clone(), ticks, sampling.clone()));
         let started = Instant::now();
         let stop = match args.requests {
             Some(n) => Stop::After(Arc::new(AtomicU64::new(n))),
@@ -350,9 +347,7 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             Some(handle) => handle.await.ok(),
             None => None,
         };
-        let server_after = server_pid
-            .as_deref()
-            .and_then(|pid| proc_stats::sample(pid, ticks));
+        let server_after = proc_stats::sample_all(&server_pids, ticks);
         let self_after = proc_stats::sample("self", ticks);
 
         stats.latencies_us.sort_unstable();
@@ -383,6 +378,10 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             server_lifetime_peak_rss_mib: server_after.map(|s| s.peak_rss_bytes as f64 / 1048576.0),
             loadgen_cpu_seconds: cpu_delta(self_before, self_after),
             ratio_to_limit: None,
+            server_cpu_micros_per_cert: cpu_delta(server_before, server_after)
+                .filter(|_| ok > 0)
+                .map(|cpu| cpu * 1e6 / ok as f64),
+            crypto_share_of_server_cpu: None,
         });
     }
 
@@ -398,13 +397,22 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
     };
     if let Some(limit) = &limit {
         // The server's answers say whether it logged to CT, and so which limit applies.
-        let reference = if embedded_seen {
-            limit.certs_per_second_with_ct
+        let (reference, crypto_micros) = if embedded_seen {
+            (
+                limit.certs_per_second_with_ct,
+                limit.cpu_micros_per_cert_with_ct,
+            )
         } else {
-            limit.certs_per_second_without_ct
+            (
+                limit.certs_per_second_without_ct,
+                limit.cpu_micros_per_cert_without_ct,
+            )
         };
         for level in &mut levels {
             level.ratio_to_limit = Some(level.certs_per_second / reference);
+            level.crypto_share_of_server_cpu = level
+                .server_cpu_micros_per_cert
+                .map(|server| crypto_micros / server);
         }
     }
     let report = Report {
