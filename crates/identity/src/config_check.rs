@@ -52,8 +52,10 @@ mod tests {
             "https://issuer.example.com".into(),
             email_issuer("$.federated_claims.connector_id"),
         );
-        let mut metadata = IssuerMetadata::default();
-        metadata.subject_alternative_name_template = "{{ .url }}/{{ .repository }}".into();
+        let metadata = IssuerMetadata {
+            subject_alternative_name_template: "{{ .url }}/{{ .repository }}".into(),
+            ..IssuerMetadata::default()
+        };
         config
             .ci_issuer_metadata
             .insert("github-workflow".into(), metadata);
@@ -74,8 +76,13 @@ mod tests {
     #[test]
     fn refuses_template_that_does_not_parse() {
         let mut config = FulcioConfig::default();
-        let mut metadata = IssuerMetadata::default();
-        metadata.extension_templates.build_signer_uri = "{{ .url | printf }}".into();
+        let metadata = IssuerMetadata {
+            extension_templates: oidc::Extensions {
+                build_signer_uri: "{{ .url | printf }}".into(),
+                ..oidc::Extensions::default()
+            },
+            ..IssuerMetadata::default()
+        };
         config.ci_issuer_metadata.insert("broken".into(), metadata);
         let err = validate_config(&config).expect_err("pipes are unsupported");
         assert!(err.to_string().contains("broken"), "{err}");
