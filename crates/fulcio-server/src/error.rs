@@ -105,6 +105,9 @@ impl ServiceError {
             }
             Self::KeyRequest(err) => (Code::InvalidArgument, err.to_string()),
             Self::Embed(err) => (Code::InvalidArgument, err.to_string()),
+            // Upstream's CA wraps a failing principal render in a ValidationError, which the
+            // server answers with InvalidArgument and the error's own text.
+            Self::Ca(ca::CaError::Identity(err)) => (Code::InvalidArgument, err.to_string()),
             Self::Ca(_) | Self::SctList(_) => (Code::Internal, GENERIC_CA_ERROR.to_owned()),
             Self::CtSubmission(_) => (Code::Internal, FAILED_TO_ENTER_CERT_IN_CTL.to_owned()),
             Self::MarshalCertificate(_) => (Code::Internal, FAILED_TO_MARSHAL_CERT.to_owned()),
@@ -303,6 +306,23 @@ mod tests {
             err.client_status().message,
             "signing algorithm not permitted: *ecdsa.PublicKey, SHA-384"
         );
+    }
+
+    #[test]
+    fn rendering_errors_inside_the_ca_are_the_clients() {
+        let err = ServiceError::from(ca::CaError::from(identity::IdentityError::Embed(
+            "template: missing claim".into(),
+        )));
+        let status = err.client_status();
+        assert_eq!(status.code, Code::InvalidArgument);
+        assert_eq!(status.message, "template: missing claim");
+
+        let err = ServiceError::from(ca::CaError::from(identity::IdentityError::Encoding(
+            "non-ASCII rfc822Name".into(),
+        )));
+        let status = err.client_status();
+        assert_eq!(status.code, Code::Internal);
+        assert_eq!(status.message, "error communicating with CA backend");
     }
 
     #[test]
