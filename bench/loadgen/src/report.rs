@@ -168,7 +168,7 @@ pub fn text(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{:>5} {:>8} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>7}",
+        "{:>5} {:>8} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>7} {:>7}",
         "conc",
         "certs",
         "errors",
@@ -181,7 +181,9 @@ pub fn text(report: &Report) -> String {
         "srv cpu",
         "srv MiB",
         "lg cpu",
-        "÷limit"
+        "srv µs/c",
+        "÷limit",
+        "crypto%"
     );
     for l in &report.levels {
         let _ = writeln!(
@@ -213,4 +215,51 @@ pub fn text(report: &Report) -> String {
         out.push_str(&limit_text(limit));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_header_and_rows_have_the_same_columns() {
+        let level = LevelResult {
+            concurrency: 8,
+            seconds: 20.0,
+            certificates: 100,
+            errors: 1,
+            certs_per_second: 5.0,
+            p50_ms: 1.0,
+            p90_ms: 2.0,
+            p99_ms: 3.0,
+            max_ms: 4.0,
+            error_kinds: BTreeMap::from([("HTTP 400: x".to_owned(), 1)]),
+            embedded_sct: 100,
+            detached_sct: 0,
+            server_cpu_seconds: Some(1.0),
+            server_peak_rss_mib: Some(20.0),
+            server_lifetime_peak_rss_mib: Some(21.0),
+            loadgen_cpu_seconds: Some(0.5),
+            ratio_to_limit: Some(0.25),
+            server_cpu_micros_per_cert: Some(250.0),
+            crypto_share_of_server_cpu: Some(0.5),
+        };
+        let report = Report {
+            machine: Machine::detect(),
+            unix_time: 0,
+            url: "http://127.0.0.1:8080".into(),
+            mode: "public-key".into(),
+            token_alg: "RS256".into(),
+            ct_embedded: true,
+            levels: vec![level],
+            limit: None,
+        };
+        let text = text(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        // Headers with a space ("p50 ms") count double, so compare against the known layout.
+        assert!(lines[1].trim_end().ends_with("srv µs/c  ÷limit crypto%"));
+        assert_eq!(lines[2].split_whitespace().count(), 15);
+        assert!(lines[2].trim_end().ends_with("250   0.250      50"));
+        assert!(lines[3].contains("1 × HTTP 400: x"));
+    }
 }
