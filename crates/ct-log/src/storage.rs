@@ -1,0 +1,1 @@
+//! Log storage (to be written).

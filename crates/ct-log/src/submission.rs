@@ -1,0 +1,1 @@
+//! Submission validation (to be written).
