@@ -124,4 +124,7 @@ pub enum CtError {
     /// TBS rewrite (RFC 6962 §3.1) is not supported: Fulcio never uses one.
     #[error("precertificate signing certificates are not supported")]
     PrecertSigningCertificate,
+    /// A Merkle proof or tree computation failed (RFC 6962 §2.1, RFC 9162 §2.1.3-2.1.4).
+    #[error(transparent)]
+    Merkle(#[from] crate::merkle::MerkleError),
 }

@@ -14,6 +14,7 @@ pub mod certificate;
 pub mod entry;
 mod error;
 pub mod log_key;
+pub mod merkle;
 pub mod sct;
 pub mod tls;
 
