@@ -1,0 +1,183 @@
+//! The default storage: one data directory on a local POSIX file system.
+//!
+//! ```text
+//! <dir>/state.redb      trusted state (checkpoint, dedup index); its lock guards the directory
+//! <dir>/objects/…       one file per object, at its object path (serve this tree as-is)
+//! ```
+
+mod object_files;
+mod redb_state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use object_files::ObjectFiles;
+use redb_state::RedbState;
+
+use super::{
+    CasError, DedupKey, DedupValue, ObjectStore, PutMode, StorageError, StorageFuture,
+    TrustedState, validate_object_path,
+};
+
+/// [`ObjectStore`] and [`TrustedState`] in one data directory.
+///
+/// Durability: an object `put` returns after its file and its directory entry are fsynced (the
+/// protocol is documented in `object_files`); a checkpoint swap returns after redb's
+/// fsynced commit; dedup writes become durable with the next swap or [`close`](Self::close).
+///
+/// Exclusivity: the store holds redb's exclusive lock on `state.redb` while it is alive, and
+/// takes it before touching `objects/`, so a second open of the same directory — from another
+/// process or this one — fails with [`StorageError::AlreadyOpen`] instead of racing the first.
+///
+/// All I/O runs on tokio's blocking pool; methods must be called inside a tokio runtime.
+pub struct DirectoryStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    objects: ObjectFiles,
+    state: RedbState,
+}
+
+/// File names inside the data directory.
+const STATE_FILE: &str = "state.redb";
+const OBJECTS_DIR: &str = "objects";
+
+/// Runs blocking I/O off the async workers.
+async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StorageError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join) => Err(StorageError::TaskFailed(join).into()),
+    }
+}
+
+impl DirectoryStore {
+    /// Opens the data directory `dir`, creating it (and its layout) if needed.
+    ///
+    /// Takes the directory's lock, then deletes temporary files that a crashed writer left in
+    /// `objects/`. Fails with [`StorageError::AlreadyOpen`] if another handle holds the lock.
+    /// After an unclean shutdown redb checks and repairs `state.redb` first.
+    pub async fn open(dir: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let dir = dir.into();
+        blocking(move || Self::open_blocking(dir)).await
+    }
+
+    fn open_blocking(dir: PathBuf) -> Result<Self, StorageError> {
+        object_files::create_dir_durable(&dir)?;
+        let state_path = dir.join(STATE_FILE);
+        let state = RedbState::open(&state_path)?
+            .ok_or_else(|| StorageError::AlreadyOpen { dir: dir.clone() })?;
+        // redb fsyncs the file's content; this makes its name durable when it was just created.
+        object_files::sync_dir(&dir)?;
+
+        let objects_root = dir.join(OBJECTS_DIR);
+        object_files::create_dir_durable(&objects_root)?;
+        let removed = object_files::remove_temp_files(&objects_root)?;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                dir = %dir.display(),
+                "removed temporary files left by an interrupted write"
+            );
+        }
+        Ok(Self {
+            shared: Arc::new(Shared {
+                objects: ObjectFiles::new(objects_root),
+                state,
+                dir,
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Closes the store: makes pending dedup writes durable and releases the directory's lock.
+    /// Dropping the store does the same but cannot report errors. If cancelled operations are
+    /// still running on the blocking pool, the lock is released when the last one finishes.
+    pub async fn close(self) -> Result<(), StorageError> {
+        match Arc::try_unwrap(self.shared) {
+            Ok(shared) => blocking(move || shared.state.close()).await,
+            // Still in use by a cancelled operation's blocking task; it closes when that ends.
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for DirectoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryStore")
+            .field("dir", &self.shared.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectStore for DirectoryStore {
+    fn put<'a>(&'a self, path: &'a str, bytes: Bytes, mode: PutMode) -> StorageFuture<'a, ()> {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            validate_object_path(path)?;
+            let path = path.to_owned();
+            blocking(move || shared.objects.put(&path, &bytes, mode)).await
+        })
+    }
+
+    fn get<'a>(&'a self, path: &'a str) -> StorageFuture<'a, Option<Bytes>> {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            validate_object_path(path)?;
+            let path = path.to_owned();
+            blocking(move || shared.objects.get(&path)).await
+        })
+    }
+
+    fn delete<'a>(&'a self, path: &'a str) -> StorageFuture<'a, ()> {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            validate_object_path(path)?;
+            let path = path.to_owned();
+            blocking(move || shared.objects.delete(&path)).await
+        })
+    }
+}
+
+impl TrustedState for DirectoryStore {
+    fn load_checkpoint(&self) -> StorageFuture<'_, Option<Vec<u8>>> {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(blocking(move || shared.state.load_checkpoint()))
+    }
+
+    fn compare_and_swap_checkpoint<'a>(
+        &'a self,
+        expected: Option<&'a [u8]>,
+        new: &'a [u8],
+    ) -> StorageFuture<'a, (), CasError> {
+        let shared = Arc::clone(&self.shared);
+        let expected = expected.map(<[u8]>::to_vec);
+        let new = new.to_vec();
+        Box::pin(blocking(move || {
+            shared.state.compare_and_swap(expected.as_deref(), &new)
+        }))
+    }
+
+    fn put_dedup<'a>(&'a self, entries: &'a [(DedupKey, DedupValue)]) -> StorageFuture<'a, ()> {
+        let shared = Arc::clone(&self.shared);
+        let entries = entries.to_vec();
+        Box::pin(blocking(move || shared.state.put_dedup(&entries)))
+    }
+
+    fn get_dedup<'a>(&'a self, key: &'a DedupKey) -> StorageFuture<'a, Option<DedupValue>> {
+        let shared = Arc::clone(&self.shared);
+        let key = *key;
+        Box::pin(blocking(move || shared.state.get_dedup(&key)))
+    }
+}
