@@ -127,4 +127,7 @@ pub enum CtError {
     /// A Merkle proof or tree computation failed (RFC 6962 §2.1, RFC 9162 §2.1.3-2.1.4).
     #[error(transparent)]
     Merkle(#[from] crate::merkle::MerkleError),
+    /// A tile, tile path or tile read was invalid (c2sp.org/tlog-tiles).
+    #[error(transparent)]
+    Tile(#[from] crate::tile::TileError),
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod log_key;
 pub mod merkle;
 pub mod sct;
+pub mod tile;
 pub mod tls;
 
 pub use entry::{LogEntryType, MerkleTreeLeaf, PreCert, SignedEntry, TimestampedEntry};

@@ -124,7 +124,7 @@ impl<E> StoredHashError<StoredHashError<E>> {
 }
 
 /// Reads `indexes` and checks the reader kept its contract on the count.
-fn read_exactly<R: HashReader + ?Sized>(
+pub(crate) fn read_exactly<R: HashReader + ?Sized>(
     reader: &R,
     indexes: &[u64],
 ) -> Result<Vec<Hash>, StoredHashError<R::Error>> {
