@@ -130,4 +130,21 @@ pub enum CtError {
     /// A tile, tile path or tile read was invalid (c2sp.org/tlog-tiles).
     #[error(transparent)]
     Tile(#[from] crate::tile::TileError),
+    /// A leaf index beyond static-ct-api's 40 bits.
+    #[error("leaf index {0} does not fit the 40-bit leaf_index extension")]
+    LeafIndexOutOfRange(u64),
+    /// `CtExtensions` that are not exactly one static-ct-api `leaf_index` extension.
+    #[error("malformed leaf_index extension: {0}")]
+    MalformedLeafIndexExtension(&'static str),
+    /// A static-ct-api `TileLeaf` that is inconsistent with itself.
+    #[error("invalid TileLeaf: {0}")]
+    InvalidTileLeaf(&'static str),
+    /// A data tile with another number of entries than its width (1-256).
+    #[error("data tile has {actual} entries, expected {expected}")]
+    DataTileEntryCount {
+        /// Entries the tile must have (the maximum, 256, when the count is out of range).
+        expected: usize,
+        /// Entries found or given.
+        actual: usize,
+    },
 }

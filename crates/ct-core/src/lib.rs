@@ -13,10 +13,12 @@
 pub mod certificate;
 pub mod entry;
 mod error;
+pub mod leaf_index;
 pub mod log_key;
 pub mod merkle;
 pub mod sct;
 pub mod tile;
+pub mod tile_leaf;
 pub mod tls;
 
 pub use entry::{LogEntryType, MerkleTreeLeaf, PreCert, SignedEntry, TimestampedEntry};
