@@ -27,8 +27,8 @@ pub struct DedupValue {
 /// - **Dedup index:** loss-tolerant. Entries written by [`put_dedup`](Self::put_dedup) are
 ///   visible to later [`get_dedup`](Self::get_dedup) calls at once, but an implementation may
 ///   lose the most recent ones in a crash (losing them only lets duplicates into the log, it
-///   never breaks the log). An entry is never made durable before the checkpoint that covers
-///   its leaf, so a surviving entry always points into the trusted tree.
+///   never breaks the log). Callers record entries only after the swap of the checkpoint that
+///   covers their leaves, so a surviving entry always points into the trusted tree.
 /// - Methods may be called concurrently from many tasks.
 pub trait TrustedState: Send + Sync {
     /// The latest checkpoint (a signed note), or `None` for a log that was never started.

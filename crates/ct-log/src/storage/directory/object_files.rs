@@ -198,11 +198,12 @@ fn same_or_conflict(
     sync_dir(dir)
 }
 
-/// `NotFound`, or `NotADirectory` when a prefix of the path is a file: either way no object.
+/// `NotFound`, `NotADirectory` (a prefix of the path is an object) or `IsADirectory` (the path
+/// names a directory of objects): in every case there is no object at the path.
 fn is_absent(err: &io::Error) -> bool {
     matches!(
         err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory
     )
 }
 
