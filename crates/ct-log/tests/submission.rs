@@ -1165,3 +1165,74 @@ fn root_as_der_roundtrips() {
     let parsed = x509_cert::Certificate::from_der(&der(&root)).unwrap();
     assert_eq!(parsed.to_der().unwrap(), der(&root));
 }
+
+#[test]
+fn repeated_extensions_are_refused() {
+    let root = fixtures::root("Root");
+    let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
+    let mut params = rcgen::CertificateParams::default();
+    params.extended_key_usages = vec![Eku::CodeSigning];
+    params.custom_extensions = vec![
+        rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], vec![0x0c, 0]),
+        rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], vec![0x0c, 0]),
+    ];
+    let leaf = params
+        .signed_by(&rcgen::KeyPair::generate().unwrap(), &intermediate)
+        .unwrap()
+        .der()
+        .to_vec();
+    let err = validate(
+        SubmissionKind::Chain,
+        vec![leaf, der(&intermediate)],
+        &Roots::from_der([der(&root)]).unwrap(),
+        &default_policy(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        SubmissionError::MalformedCertificate {
+            position: CertPosition::Submitted(0),
+            reason: "extension 1.3.6.1.4.1.57264.1.8 appears more than once".into()
+        }
+    );
+}
+
+/// Every single-bit change anywhere in a valid Fulcio chain (precertificate, intermediate or
+/// submitted root) is refused: nothing the log reads escapes a signature or the root match.
+#[tokio::test]
+async fn every_bit_flip_of_a_fulcio_chain_is_refused() {
+    let root = fixtures::root("Flip Root");
+    let signer = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
+    let intermediate = rcgen::CertifiedIssuer::signed_by(
+        fixtures::ca_params("Flip Intermediate", &[Eku::CodeSigning]),
+        rcgen::KeyPair::try_from(signer.to_pkcs8_der().unwrap()).unwrap(),
+        &root,
+    )
+    .unwrap();
+    let ca_chain = vec![der(&intermediate), der(&root)];
+    let ca =
+        CertificateAuthority::new(IssuingKey::new(Arc::new(signer), ca_chain.clone()).unwrap());
+    let roots = Roots::from_der([der(&root)]).unwrap();
+    let precert = ca
+        .issue_precertificate(&identity(), &client_key())
+        .await
+        .unwrap();
+    let chain = with_chain(&precert.der, &ca_chain);
+    let policy = default_policy();
+    validate(SubmissionKind::PreChain, chain.clone(), &roots, &policy).unwrap();
+
+    let mut refused = 0;
+    for (cert_index, certificate) in chain.iter().enumerate() {
+        for byte in 0..certificate.len() {
+            let mut mutated = chain.clone();
+            mutated[cert_index][byte] ^= 0x01;
+            let result = validate(SubmissionKind::PreChain, mutated, &roots, &policy);
+            assert!(
+                result.is_err(),
+                "flipping chain[{cert_index}] byte {byte} was accepted"
+            );
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, chain.iter().map(Vec::len).sum::<usize>());
+}

@@ -56,6 +56,20 @@ impl<'a> ParsedCertificate<'a> {
         Header::decode(&mut reader).map_err(malformed)?;
         let tbs_der = reader.tlv_bytes().map_err(malformed)?;
         let tbs = cert.tbs_certificate();
+        // RFC 5280 §4.2: an extension appears at most once. Go's parser refuses certificates
+        // that repeat one, so Go-based logs never accept them either.
+        let extensions = tbs.extensions().map(|e| e.as_slice()).unwrap_or_default();
+        for (index, extension) in extensions.iter().enumerate() {
+            if extensions[..index]
+                .iter()
+                .any(|earlier| earlier.extn_id == extension.extn_id)
+            {
+                return Err(SubmissionError::MalformedCertificate {
+                    position,
+                    reason: format!("extension {} appears more than once", extension.extn_id),
+                });
+            }
+        }
         let subject_der = tbs.subject().to_der().map_err(malformed)?;
         let issuer_der = tbs.issuer().to_der().map_err(malformed)?;
         let spki_sha256 = sha256(&tbs.subject_public_key_info().to_der().map_err(malformed)?);
