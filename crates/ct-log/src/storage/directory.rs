@@ -74,11 +74,11 @@ impl DirectoryStore {
         let state_path = dir.join(STATE_FILE);
         let state = RedbState::open(&state_path)?
             .ok_or_else(|| StorageError::AlreadyOpen { dir: dir.clone() })?;
-        // redb fsyncs the file's content; this makes its name durable when it was just created.
-        object_files::sync_dir(&dir)?;
-
         let objects_root = dir.join(OBJECTS_DIR);
         object_files::create_dir_durable(&objects_root)?;
+        // redb fsyncs the database file's content, not its name: make the entries of
+        // `state.redb` and `objects/` durable, however an earlier run ended.
+        object_files::sync_dir(&dir)?;
         let removed = object_files::remove_temp_files(&objects_root)?;
         if removed > 0 {
             tracing::info!(

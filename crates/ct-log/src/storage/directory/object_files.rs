@@ -56,8 +56,7 @@ pub(super) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
         .map_err(io_error("fsync directory", dir))
 }
 
-/// Creates `dir` and any missing ancestors, fsyncing the parent of each one created, then the
-/// parent of `dir` itself (it may have been created by someone who did not).
+/// Creates `dir` and any missing ancestors, fsyncing the parent of each one it creates.
 pub(super) fn create_dir_durable(dir: &Path) -> Result<(), StorageError> {
     let mut missing = Vec::new();
     let mut cursor = dir;
@@ -75,9 +74,6 @@ pub(super) fn create_dir_durable(dir: &Path) -> Result<(), StorageError> {
             Err(err) => return Err(io_error("create directory", created)(err)),
         }
         sync_dir(parent_or_dot(created))?;
-    }
-    if missing.is_empty() {
-        sync_dir(parent_or_dot(dir))?;
     }
     Ok(())
 }

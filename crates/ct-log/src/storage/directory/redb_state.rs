@@ -15,6 +15,7 @@
 //!   checkpoint.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -42,11 +43,12 @@ impl RedbState {
     /// `Ok(None)` means another handle holds the lock.
     pub(super) fn open(path: &Path) -> Result<Option<Self>, StorageError> {
         let mut builder = Database::builder();
-        builder.set_repair_callback(|session| {
-            tracing::warn!(
-                progress = session.progress(),
-                "repairing the trusted state database after an unclean shutdown"
-            );
+        // Called repeatedly with the progress of a repair; say once that one is under way.
+        let announced = AtomicBool::new(false);
+        builder.set_repair_callback(move |_session| {
+            if !announced.swap(true, Ordering::Relaxed) {
+                tracing::warn!("repairing the trusted state database after an unclean shutdown");
+            }
         });
         let db = match builder.create(path) {
             Ok(db) => db,
