@@ -138,3 +138,37 @@ pub struct ValidationPolicy {
     /// Bounds on the number and size of certificates.
     pub limits: RequestLimits,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_like_ct_go_and_tesseract() {
+        assert_eq!(
+            AcceptedEkus::from_names(&["CodeSigning"]),
+            Ok(AcceptedEkus::code_signing())
+        );
+        assert_eq!(
+            AcceptedEkus::from_names(&["CodeSigning", "Any"]),
+            Ok(AcceptedEkus::Any)
+        );
+        assert_eq!(
+            AcceptedEkus::from_names(&["ServerAuth", "1.3.6.1.5.5.7.3.3", "CodeSigning"]),
+            Ok(AcceptedEkus::OneOf(vec![SERVER_AUTH, CODE_SIGNING]))
+        );
+        assert!(AcceptedEkus::from_names(&["codesigning"]).is_err());
+        assert!(AcceptedEkus::from_names::<&str>(&[]).is_err());
+    }
+
+    #[test]
+    fn display_names_usages() {
+        assert_eq!(AcceptedEkus::default().to_string(), "codeSigning");
+        assert_eq!(AcceptedEkus::Any.to_string(), "any");
+        let custom = ObjectIdentifier::new_unwrap("1.2.3.4");
+        assert_eq!(
+            AcceptedEkus::OneOf(vec![SERVER_AUTH, custom]).to_string(),
+            "serverAuth, 1.2.3.4"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     certificate::{ParsedCertificate, sha256},
-    error::{CertPosition, RootsError},
+    error::{CertPosition, RootsError, SubmissionError},
 };
 
 /// One accepted root.
@@ -82,7 +82,11 @@ impl Roots {
                 let parsed = ParsedCertificate::parse(&der, CertPosition::Submitted(index))
                     .map_err(|e| RootsError::Malformed {
                         index,
-                        reason: e.to_string(),
+                        // The parser's reason without its "chain[i]" framing.
+                        reason: match e {
+                            SubmissionError::MalformedCertificate { reason, .. } => reason,
+                            other => other.to_string(),
+                        },
                     })?;
                 (parsed.subject_der, parsed.spki_sha256)
             };
