@@ -209,7 +209,7 @@ pub enum SubmissionError {
     },
 
     // --- Policy ---
-    /// chain[0] has no extended key usage the log accepts.
+    /// `chain[0]` has no extended key usage the log accepts.
     #[error("chain[0] has no extended key usage this log accepts ({accepted})")]
     LeafEkuNotAccepted {
         /// The accepted usages, for the message.
@@ -226,13 +226,13 @@ pub enum SubmissionError {
         /// The accepted usages, for the message.
         accepted: String,
     },
-    /// chain[0]'s notAfter is outside the log's accepted window (static-ct-api temporal
+    /// `chain[0]`'s notAfter is outside the log's accepted window (static-ct-api temporal
     /// sharding: start inclusive, limit exclusive).
     #[error(
         "chain[0] expires at {not_after}, outside this log's notAfter window [{start}, {limit})"
     )]
     NotAfterOutsideWindow {
-        /// chain[0]'s notAfter (RFC 3339).
+        /// `chain[0]`'s notAfter (RFC 3339).
         not_after: String,
         /// The window's start, or `-∞` (RFC 3339).
         start: String,

@@ -30,12 +30,12 @@ pub mod eku {
         ObjectIdentifier::new_unwrap("2.5.29.37.0");
 }
 
-/// The extended key usages a log accepts in chain[0].
+/// The extended key usages a log accepts in `chain[0]`.
 ///
 /// `OneOf` follows Go's `x509.VerifyOptions.KeyUsages` (what ct-go's `ext_key_usages` and
-/// TesseraCT's `--ext_key_usages` set): chain[0] must list one of the usages (or
+/// TesseraCT's `--ext_key_usages` set): `chain[0]` must list one of the usages (or
 /// anyExtendedKeyUsage), and every issuer that carries an extendedKeyUsage extension must allow
-/// that same usage (EKU chaining). Unlike Go, a chain[0] *without* the extension is refused: a
+/// that same usage (EKU chaining). Unlike Go, a `chain[0]` *without* the extension is refused: a
 /// log of code-signing certificates has no use for certificates that do not say what they are
 /// for, and Fulcio always lists codeSigning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl fmt::Display for AcceptedEkus {
     }
 }
 
-/// The range chain[0]'s notAfter must fall in: `start <= notAfter < limit` (static-ct-api and
+/// The range `chain[0]`'s notAfter must fall in: `start <= notAfter < limit` (static-ct-api and
 /// ct-go's `not_after_start`/`not_after_limit`, used to shard logs by expiry year). Either end
 /// may be open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,7 +131,7 @@ pub struct NotAfterWindow {
 /// own clock would refuse those submitted a little late.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidationPolicy {
-    /// Extended key usages accepted in chain[0].
+    /// Extended key usages accepted in `chain[0]`.
     pub accepted_ekus: AcceptedEkus,
     /// The notAfter window, or `None` for no window.
     pub not_after: Option<NotAfterWindow>,

@@ -30,9 +30,9 @@ use super::{
 /// Which endpoint received the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubmissionKind {
-    /// `add-chain` (RFC 6962 §4.1): chain[0] is a final certificate.
+    /// `add-chain` (RFC 6962 §4.1): `chain[0]` is a final certificate.
     Chain,
-    /// `add-pre-chain` (RFC 6962 §4.2): chain[0] is a precertificate.
+    /// `add-pre-chain` (RFC 6962 §4.2): `chain[0]` is a precertificate.
     PreChain,
 }
 
@@ -56,23 +56,23 @@ pub struct ValidatedSubmission {
     /// every other extension kept in order (§3.1). A verifier removing the SCT list from the
     /// final certificate reaches the same bytes (§3.3), which is what lets embedded SCTs verify.
     pub entry: SignedEntry,
-    /// chain[0] as submitted, DER: the certificate, or the full precertificate that a
+    /// `chain[0]` as submitted, DER: the certificate, or the full precertificate that a
     /// static-ct-api `TileLeaf` stores as `pre_certificate` and RFC 6962 `extra_data` as
     /// `PrecertChainEntry.pre_certificate`.
     pub certificate: Vec<u8>,
-    /// The issuers of chain[0], DER, in order, ending at the accepted root (appended when the
+    /// The issuers of `chain[0]`, DER, in order, ending at the accepted root (appended when the
     /// submitter omitted it).
     pub chain: Vec<Vec<u8>>,
     /// SHA-256 of each certificate of `chain`, in the same order: the `certificate_chain`
     /// fingerprints of a static-ct-api `TileLeaf`, and the names of `issuer/<hex>` objects.
     pub chain_fingerprints: Vec<[u8; 32]>,
-    /// SHA-256 of chain[0]: equal submissions share it, so a log can answer a resubmission with
+    /// SHA-256 of `chain[0]`: equal submissions share it, so a log can answer a resubmission with
     /// the SCT it already issued.
     pub dedup_key: [u8; 32],
-    /// chain[0]'s notBefore (Sunlight and TesseraCT rate-limit submissions whose notBefore is
+    /// `chain[0]`'s notBefore (Sunlight and TesseraCT rate-limit submissions whose notBefore is
     /// long past).
     pub not_before: SystemTime,
-    /// chain[0]'s notAfter.
+    /// `chain[0]`'s notAfter.
     pub not_after: SystemTime,
 }
 
@@ -112,16 +112,16 @@ impl ValidatedSubmission {
     }
 }
 
-/// Validates a submitted chain (DER, chain[0] first) for `kind` against `roots` and `policy`.
+/// Validates a submitted chain (DER, `chain[0]` first) for `kind` against `roots` and `policy`.
 ///
 /// Checks, in this order, each failure naming the certificate:
 /// 1. the chain is within [`RequestLimits`] and every certificate parses as strict DER with
 ///    matching inner and outer signature algorithms;
-/// 2. chain[0] is a precertificate (poison extension present once, critical, NULL; RFC 6962
+/// 2. `chain[0]` is a precertificate (poison extension present once, critical, NULL; RFC 6962
 ///    §3.1) exactly when `kind` is [`SubmissionKind::PreChain`];
 /// 3. no issuer is a Precertificate Signing Certificate (static-ct-api allows logs to refuse
 ///    them; this log does not implement the §3.1 TBS rewrite they need);
-/// 4. chain[0]'s notAfter is in the policy's window, if any;
+/// 4. `chain[0]`'s notAfter is in the policy's window, if any;
 /// 5. the chain ends at an accepted root: the last certificate is byte-identical to one, or is
 ///    issued by one (which is then appended); no certificate follows a root;
 /// 6. each certificate's issuer name is the next one's subject, and each issuer is a CA
@@ -419,7 +419,7 @@ fn check_link(
     Ok(())
 }
 
-/// Step 7: Go's `checkChainForKeyUsage`. chain[0] must list an accepted usage (or
+/// Step 7: Go's `checkChainForKeyUsage`. `chain[0]` must list an accepted usage (or
 /// anyExtendedKeyUsage); each issuer with an extendedKeyUsage extension narrows the usages still
 /// possible to those it lists (anyExtendedKeyUsage keeps all); some usage must survive.
 fn check_extended_key_usages(
