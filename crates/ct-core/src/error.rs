@@ -147,4 +147,11 @@ pub enum CtError {
         /// Entries found or given.
         actual: usize,
     },
+    /// A tree head signature that does not verify (RFC 6962 §3.5).
+    #[error("tree head signature does not verify")]
+    BadTreeHeadSignature,
+    /// A checkpoint or its signed-note envelope was refused (c2sp.org/tlog-checkpoint,
+    /// c2sp.org/signed-note, c2sp.org/static-ct-api).
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
 }

@@ -11,12 +11,15 @@
 #![forbid(unsafe_code)]
 
 pub mod certificate;
+pub mod checkpoint;
 pub mod entry;
 mod error;
 pub mod leaf_index;
 pub mod log_key;
 pub mod merkle;
+pub mod note;
 pub mod sct;
+pub mod sth;
 pub mod tile;
 pub mod tile_leaf;
 pub mod tls;
