@@ -64,6 +64,9 @@ impl DirectoryStore {
     /// Takes the directory's lock, then deletes temporary files that a crashed writer left in
     /// `objects/`. Fails with [`StorageError::AlreadyOpen`] if another handle holds the lock.
     /// After an unclean shutdown redb checks and repairs `state.redb` first.
+    ///
+    /// The sweep lists every directory under `objects/`, so opening takes time proportional to
+    /// the number of objects (temporary files can be next to any object that was being written).
     pub async fn open(dir: impl Into<PathBuf>) -> Result<Self, StorageError> {
         let dir = dir.into();
         blocking(move || Self::open_blocking(dir)).await

@@ -195,6 +195,9 @@ impl<S> FaultInjecting<S> {
 
     /// Ends a simulated crash, as a restarted process over the same storage: operations work
     /// again. Planned faults that have not fired stay planned (to inject faults into recovery).
+    /// The wrapped storage itself is not reopened; to also exercise a
+    /// [`DirectoryStore`](super::DirectoryStore)'s own start-up (temporary-file sweep, database
+    /// repair), drop the wrapper and open the directory again.
     pub fn reopen(&self) {
         self.control().crashed = false;
     }
