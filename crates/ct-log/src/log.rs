@@ -1,0 +1,186 @@
+//! The log: open/recovery, submission, and the handle the HTTP layer serves from.
+//!
+//! A submission is validated ([`submission::validate`]), looked up in the dedup index, and
+//! queued into a bounded pool; one sequencer task per log commits the pool in batches (group
+//! commit, DESIGN.md "CT log", spec/ct-log.md §2.3) and answers every waiter with its SCT only
+//! once the batch's checkpoint is durable in the trusted state.
+//!
+//! # Index of leaf hashes
+//!
+//! Besides the dedup entries (`SHA-256(chain[0] DER)` → `{leaf_index, timestamp}`), every
+//! committed entry is also recorded under its Merkle leaf hash (`SHA-256(0x00 ‖
+//! MerkleTreeLeaf)`, RFC 6962 §2.1) in the same table, for `get-proof-by-hash` (RFC 6962
+//! §4.5): look it up with `trusted_state().get_dedup(&leaf_hash)`. The two key spaces share
+//! the table safely: a collision would need a SHA-256 preimage of one domain in the other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ct_core::{LogPublicKey, LogSigningKey, SignedCertificateTimestamp};
+
+use crate::storage::{ObjectStore, TrustedState};
+use crate::submission::{self, SubmissionError, SubmissionKind};
+
+/// What a log needs besides its storage.
+pub struct LogConfig {
+    /// The checkpoint origin line (static-ct-api "Checkpoints"; also the note key name).
+    pub origin: String,
+    /// The log's signing key (SCTs, tree heads, checkpoints).
+    pub signing_key: LogSigningKey,
+    /// Accepted roots (RFC 6962 §4.1, `get-roots`).
+    pub roots: submission::Roots,
+    /// Chain validation policy.
+    pub policy: submission::ValidationPolicy,
+    /// Group commit limits.
+    pub batch: BatchConfig,
+}
+
+/// Group commit limits (DESIGN.md "CT log": up to N entries or T ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// N: the most entries one sequencing pass commits.
+    pub max_entries: usize,
+    /// T: how long a pass waits after its first entry for more.
+    pub max_delay: Duration,
+    /// The most submissions that may wait for sequencing; beyond it `add` answers
+    /// [`AddError::PoolFull`] (Sunlight's pool cap, spec/ct-log.md §2.3).
+    pub max_pending: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_entries: 512,
+            max_delay: Duration::from_millis(25),
+            max_pending: 20_000,
+        }
+    }
+}
+
+/// The answer to an accepted submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddResult {
+    /// The SCT (RFC 6962 §3.2) with the static-ct-api `leaf_index` extension.
+    pub sct: SignedCertificateTimestamp,
+    /// The entry's index in the tree.
+    pub leaf_index: u64,
+    /// Whether the same `chain[0]` was already logged (or pending); the SCT then names the
+    /// existing entry.
+    pub duplicate: bool,
+}
+
+/// Why `add` did not produce an SCT.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddError {
+    /// The chain was refused (RFC 6962 §4.1: 400 Bad Request).
+    #[error(transparent)]
+    Submission(#[from] SubmissionError),
+    /// Too many submissions are waiting; retry later (503 with `Retry-After`).
+    #[error("the log is busy: too many pending submissions; retry in {retry_after:?}")]
+    PoolFull {
+        /// Suggested wait before retrying.
+        retry_after: Duration,
+    },
+    /// Sequencing failed or the log is shutting down (503); the detail is for the server log.
+    #[error("the log is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl AddError {
+    /// The HTTP status for this error (RFC 6962 §4; 503 for overload and outages).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Submission(_) => 400,
+            Self::PoolFull { .. } | Self::Unavailable(_) => 503,
+        }
+    }
+}
+
+/// Why a log could not be opened (or recovered).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The object store or trusted state failed.
+    #[error("log storage: {0}")]
+    Storage(#[from] crate::storage::StorageError),
+    /// The trusted state changed under us (another writer).
+    #[error("log trusted state: {0}")]
+    Cas(#[from] crate::storage::CasError),
+    /// The stored checkpoint is not ours: wrong key or origin, or unparseable.
+    #[error("the stored checkpoint does not verify with this log's key and origin: {0}")]
+    Checkpoint(#[source] ct_core::CtError),
+    /// The stored state is inconsistent (missing tiles without a staging bundle, a root that
+    /// does not match the tiles, ...).
+    #[error("the log's stored state is corrupt: {0}")]
+    Corrupt(String),
+    /// Building or signing a structure failed.
+    #[error("log encoding or signing: {0}")]
+    Encoding(#[source] ct_core::CtError),
+}
+
+/// A running log. Cheap to share as `Arc<Log>`.
+pub struct Log {
+    config: Arc<LogConfig>,
+    objects: Arc<dyn ObjectStore>,
+    state: Arc<dyn TrustedState>,
+}
+
+impl Log {
+    /// Opens the log over its storage, creating an empty log or recovering a crashed one.
+    pub async fn open(
+        config: LogConfig,
+        objects: Arc<dyn ObjectStore>,
+        state: Arc<dyn TrustedState>,
+    ) -> Result<Log, LogError> {
+        Ok(Log {
+            config: Arc::new(config),
+            objects,
+            state,
+        })
+    }
+
+    /// Validates and logs a chain (RFC 6962 §4.1 `add-chain`, §4.2 `add-pre-chain`), returning
+    /// its SCT once the entry is durable.
+    pub async fn add(
+        &self,
+        kind: SubmissionKind,
+        chain: Vec<Vec<u8>>,
+    ) -> Result<AddResult, AddError> {
+        let _ = (kind, chain);
+        Err(AddError::Unavailable("not implemented yet".to_owned()))
+    }
+
+    /// The log's public key.
+    pub fn public_key(&self) -> &LogPublicKey {
+        self.config.signing_key.public_key()
+    }
+
+    /// The checkpoint origin.
+    pub fn origin(&self) -> &str {
+        &self.config.origin
+    }
+
+    /// Accepted roots.
+    pub fn roots(&self) -> &submission::Roots {
+        &self.config.roots
+    }
+
+    /// Chain validation policy.
+    pub fn policy(&self) -> &submission::ValidationPolicy {
+        &self.config.policy
+    }
+
+    /// The object store the read path serves from.
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+
+    /// The trusted state (checkpoint, dedup and leaf-hash index).
+    pub fn trusted_state(&self) -> &Arc<dyn TrustedState> {
+        &self.state
+    }
+
+    /// Stops accepting submissions, answers every pending waiter, and stops the sequencer.
+    pub async fn shutdown(&self) {}
+}
