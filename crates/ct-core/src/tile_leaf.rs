@@ -77,7 +77,7 @@ impl TileLeaf {
             ),
         };
         let chain = reader.read_opaque(LengthPrefix::U16, "TileLeaf.certificate_chain")?;
-        if chain.len() % 32 != 0 {
+        if !chain.len().is_multiple_of(32) {
             return Err(CtError::InvalidTileLeaf(
                 "certificate_chain is not a whole number of fingerprints",
             ));

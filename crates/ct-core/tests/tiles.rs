@@ -36,7 +36,7 @@ fn seventy_thousand_entries() {
     assert_eq!(all[275].path(), "tile/1/001.p/17");
     assert_eq!(all[276].path(), "tile/2/000.p/1");
     // Growing from empty writes exactly the tiles of the tree.
-    assert_eq!(new_tiles(0, 70_000).unwrap(), all);
+    assert_eq!(new_tiles(0, 70_000).unwrap().collect::<Vec<_>>(), all);
 }
 
 #[test]
@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn new_tiles_cover_exactly_the_changed_region(a in 0u64..5000, grow in 0u64..5000) {
         let b = a + grow;
-        let changed = new_tiles(a, b).unwrap();
+        let changed: Vec<Tile> = new_tiles(a, b).unwrap().collect();
         let before: HashMap<(u8, u64), u16> = tiles_for_size(a).unwrap().iter()
             .flat_map(|l| l.tiles()).map(|t| ((t.level(), t.n()), t.width())).collect();
         let after: Vec<Tile> = tiles_for_size(b).unwrap().iter().flat_map(|l| l.tiles()).collect();

@@ -232,27 +232,31 @@ pub fn tiles_for_size(tree_size: u64) -> Result<Vec<LevelTiles>, TileError> {
 /// The tiles that are new or wider when the tree grows from `old_size` to `new_size` leaves:
 /// what a sequencer must write (each at its width in the new tree), lowest level first.
 ///
-/// The level-0 tiles in the list are also the data tiles that change.
-pub fn new_tiles(old_size: u64, new_size: u64) -> Result<Vec<Tile>, TileError> {
+/// The level-0 tiles among them are also the data tiles that change. The list is produced
+/// lazily, since growth from 0 to 2^40 would list four billion tiles.
+pub fn new_tiles(old_size: u64, new_size: u64) -> Result<impl Iterator<Item = Tile>, TileError> {
     check_tree_size(new_size)?;
     if old_size > new_size {
         return Err(TileError::TreeShrinks { old_size, new_size });
     }
-    let mut out = Vec::new();
-    for level in 0..=MAX_LEVEL {
-        let old = hashes_at_level(level, old_size);
-        let new = hashes_at_level(level, new_size);
-        // Equal counts here mean equal counts on every level above too.
-        if old == new {
-            break;
-        }
-        for n in (old >> TILE_HEIGHT)..=((new - 1) >> TILE_HEIGHT) {
-            let start = n << TILE_HEIGHT;
-            let width = (new - start).min(u64::from(FULL_TILE_WIDTH)) as u16;
-            out.push(Tile::new(level, n, width)?);
-        }
-    }
-    Ok(out)
+    Ok((0..=MAX_LEVEL)
+        .map(move |level| {
+            (
+                level,
+                hashes_at_level(level, old_size),
+                hashes_at_level(level, new_size),
+            )
+        })
+        // Equal counts on a level mean equal counts on every level above too.
+        .take_while(|&(_, old, new)| old != new)
+        .flat_map(|(level, old, new)| {
+            ((old >> TILE_HEIGHT)..=((new - 1) >> TILE_HEIGHT)).filter_map(move |n| {
+                let start = n << TILE_HEIGHT;
+                let width = (new - start).min(u64::from(FULL_TILE_WIDTH)) as u16;
+                // Always valid: new_size <= MAX_TREE_SIZE was checked above.
+                Tile::new(level, n, width).ok()
+            })
+        }))
 }
 
 #[cfg(test)]
@@ -360,6 +364,7 @@ mod tests {
     #[test]
     fn growth_rewrites_the_right_edge() {
         let t = |l, n, w| Tile::new(l, n, w).unwrap();
+        let new_tiles = |a, b| new_tiles(a, b).map(|t| t.collect::<Vec<_>>());
         assert_eq!(new_tiles(0, 1).unwrap(), [t(0, 0, 1)]);
         assert_eq!(new_tiles(5, 5).unwrap(), []);
         assert_eq!(new_tiles(255, 256).unwrap(), [t(0, 0, 256), t(1, 0, 1)]);
@@ -378,5 +383,10 @@ mod tests {
             new_tiles(3, 2),
             Err(TileError::TreeShrinks { .. })
         ));
+        assert_eq!(
+            super::new_tiles(0, MAX_TREE_SIZE).unwrap().nth(1),
+            Some(t(0, 1, 256))
+        );
+        assert!(super::new_tiles(0, MAX_TREE_SIZE + 1).is_err());
     }
 }
