@@ -1,8 +1,6 @@
 //! What a log signs and hashes: the `signed_entry` of an X.509 or precertificate entry, the
 //! `TimestampedEntry`, the `MerkleTreeLeaf` and the SCT's signed data (RFC 6962 §3.1, §3.2, §3.4).
 
-use aws_lc_rs::digest;
-
 use crate::{
     CtError,
     tls::{LengthPrefix, Reader, write_opaque},
@@ -225,18 +223,14 @@ impl MerkleTreeLeaf {
 
     /// The leaf hash (RFC 6962 §2.1): SHA-256 of 0x00 followed by the leaf encoding.
     pub fn leaf_hash(&self) -> Result<[u8; 32], CtError> {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(&[0x00]);
-        ctx.update(&self.to_bytes()?);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.finish().as_ref());
-        Ok(out)
+        Ok(crate::merkle::leaf_hash(&self.to_bytes()?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_lc_rs::digest;
 
     fn precert() -> SignedEntry {
         SignedEntry::Precert(PreCert {

@@ -42,7 +42,7 @@ pub enum NoteError {
     /// The note does not end with a newline-terminated signature line.
     #[error("note signature block is empty or does not end with a newline")]
     MalformedSignatureBlock,
-    /// A signature line that is not "— <name> <base64>".
+    /// A signature line that is not `— <name> <base64>`.
     #[error("malformed signature line")]
     MalformedSignatureLine,
     /// A key name that is empty or contains a Unicode space or a plus sign.

@@ -21,7 +21,7 @@ pub use verify::{verify_consistency, verify_inclusion};
 /// A SHA-256 Merkle tree hash (RFC 6962 §2.1: the log's hash algorithm is SHA-256).
 pub type Hash = [u8; 32];
 
-/// The size of a [`Hash`] in bytes.
+/// The size of a [`Hash`](type@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// The Merkle Tree Hash of the empty tree: SHA-256 of the empty string (RFC 6962 §2.1).
@@ -74,8 +74,9 @@ pub fn root_from_leaf_hashes(leaf_hashes: &[Hash]) -> Hash {
     }
 }
 
-/// Converts a byte string (a proof element or root from JSON, say) into a [`Hash`], refusing
-/// any other length: a hash of the wrong size can never be part of a valid proof.
+/// Converts a byte string (a proof element or root from JSON, say) into a
+/// [`Hash`](type@Hash), refusing any other length: a hash of the wrong size can never be part
+/// of a valid proof.
 pub fn hash_from_slice(bytes: &[u8]) -> Result<Hash, MerkleError> {
     bytes
         .try_into()

@@ -408,7 +408,7 @@ fn consistency_ranges(m: u64, range: LeafRange, whole_old_tree: bool, out: &mut 
     }
 }
 
-/// The consistency proof (RFC 6962 §2.1.2 PROOF(size1, D[size2])) from the tree of `size1`
+/// The consistency proof (RFC 6962 §2.1.2 `PROOF(size1, D[size2])`) from the tree of `size1`
 /// records to the tree of `size2` records: what `get-sth-consistency` answers.
 ///
 /// Requires `0 < size1 <= size2` (RFC 9162 §2.1.4); equal sizes give an empty proof.
