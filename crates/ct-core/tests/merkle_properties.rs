@@ -97,12 +97,11 @@ proptest! {
         prop_assert_eq!(flatten(&ours), theirs.as_bytes().to_vec());
 
         verify_inclusion(index as u64, size, &t.leaf_hashes[index], &ours, &root).unwrap();
-        t.oracle.root()
-            .verify_inclusion(&t.leaves[index], index as u64, &InclusionProof::from_bytes(flatten(&ours)))
-            .unwrap();
+        let as_theirs = InclusionProof::from_bytes(flatten(&ours));
+        t.oracle.root().verify_inclusion(&t.leaves[index], index as u64, &as_theirs).unwrap();
         // Their proof, through our verifier.
-        verify_inclusion(index as u64, size, &t.leaf_hashes[index], &chunks(theirs.as_bytes()), &root)
-            .unwrap();
+        let theirs = chunks(theirs.as_bytes());
+        verify_inclusion(index as u64, size, &t.leaf_hashes[index], &theirs, &root).unwrap();
     }
 
     #[test]
@@ -117,16 +116,19 @@ proptest! {
         if old < size {
             let theirs = t.oracle.prove_consistency(size - old);
             prop_assert_eq!(flatten(&ours), theirs.as_bytes().to_vec());
-            t.oracle.root()
-                .verify_consistency(&old_tree.root(), &ConsistencyProof::try_from_bytes(flatten(&ours)).unwrap())
-                .unwrap();
+            let as_theirs = ConsistencyProof::try_from_bytes(flatten(&ours)).unwrap();
+            t.oracle.root().verify_consistency(&old_tree.root(), &as_theirs).unwrap();
         } else {
             prop_assert!(ours.is_empty());
         }
     }
 
     #[test]
-    fn mutated_proofs_are_refused((leaves, index, old) in arb_case(), pick in any::<prop::sample::Index>(), bit in 0u8..8) {
+    fn mutated_proofs_are_refused(
+        (leaves, index, old) in arb_case(),
+        pick in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+    ) {
         let t = build(leaves);
         let size = t.leaves.len() as u64;
         let root = tree_hash(size, &t.stored).unwrap();
@@ -138,7 +140,10 @@ proptest! {
             let mut flipped = proof.clone();
             let i = pick.index(flipped.len());
             flipped[i][usize::from(bit) * 4 % 32] ^= 1 << bit;
-            prop_assert_eq!(verify_inclusion(index, size, &leaf, &flipped, &root), Err(MerkleError::RootMismatch));
+            prop_assert_eq!(
+                verify_inclusion(index, size, &leaf, &flipped, &root),
+                Err(MerkleError::RootMismatch)
+            );
             let mut shorter = proof.clone();
             shorter.pop();
             prop_assert!(verify_inclusion(index, size, &leaf, &shorter, &root).is_err());
@@ -180,7 +185,10 @@ proptest! {
     }
 
     #[test]
-    fn batched_appends_equal_single_appends(leaves in arb_leaves(300), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6)) {
+    fn batched_appends_equal_single_appends(
+        leaves in arb_leaves(300),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
         let t = build(leaves);
         let n = t.leaf_hashes.len();
         let mut bounds: Vec<usize> = cuts.iter().map(|c| c.index(n + 1)).collect();
@@ -189,8 +197,8 @@ proptest! {
         bounds.dedup();
         let mut stored: Vec<Hash> = Vec::new();
         for pair in bounds.windows(2) {
-            let added = stored_hashes_for_batch(pair[0] as u64, &t.leaf_hashes[pair[0]..pair[1]], &stored).unwrap();
-            stored.extend(added);
+            let batch = &t.leaf_hashes[pair[0]..pair[1]];
+            stored.extend(stored_hashes_for_batch(pair[0] as u64, batch, &stored).unwrap());
         }
         prop_assert_eq!(stored, t.stored);
     }
