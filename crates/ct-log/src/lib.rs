@@ -4,6 +4,7 @@
 //! receive, [`storage`] keeps the log's objects and its small trusted state crash-safely; the
 //! sequencer and the HTTP handlers build on both.
 
+pub mod http;
 pub mod log;
 mod sequencer;
 pub mod storage;
