@@ -225,13 +225,14 @@ pub(super) async fn get_entries(
     let leaves = read_tile_of(&read, start, current).await?;
     let first_in_tile = start % u64::from(FULL_TILE_WIDTH);
     let count = last - start + 1;
+    let mut issuers = IssuerCache::default();
     let mut entries = Vec::new();
     for offset in first_in_tile..first_in_tile + count {
         let leaf = usize::try_from(offset)
             .ok()
             .and_then(|i| leaves.get(i))
             .ok_or_else(|| ApiError::internal(format!("data tile lacks entry {offset}")))?;
-        entries.push(leaf_entry(&read, leaf).await?);
+        entries.push(leaf_entry(&read, leaf, &mut issuers).await?);
     }
     Ok(json(&EntriesResponse { entries }))
 }
@@ -260,7 +261,7 @@ pub(super) async fn get_entry_and_proof(
     let current = read.published().await?.sth.tree_head.tree_size;
     check_tree_size(tree_size, current)?;
     let leaf = read_entry(&read, index, current).await?;
-    let entry = leaf_entry(&read, &leaf).await?;
+    let entry = leaf_entry(&read, &leaf, &mut IssuerCache::default()).await?;
     let proof = with_tree_hashes(&read, current, |reader| {
         prove_record(tree_size, index, reader)
     })
@@ -294,13 +295,21 @@ async fn read_entry(read: &ReadState, index: u64, current: u64) -> Result<TileLe
         .ok_or_else(|| ApiError::internal(format!("data tile lacks entry {index}")))
 }
 
+/// Issuers already read for this answer: a page of entries from one CA names the same few
+/// issuers again and again, so each is fetched once per request.
+type IssuerCache = HashMap<[u8; 32], Vec<u8>>;
+
 /// `leaf_input` (the RFC 6962 §3.4 `MerkleTreeLeaf`) and `extra_data` (§4.6) of one entry.
-async fn leaf_entry(read: &ReadState, leaf: &TileLeaf) -> Result<LeafEntry, ApiError> {
+async fn leaf_entry(
+    read: &ReadState,
+    leaf: &TileLeaf,
+    issuers: &mut IssuerCache,
+) -> Result<LeafEntry, ApiError> {
     let leaf_input = leaf
         .merkle_tree_leaf()
         .to_bytes()
         .map_err(|e| ApiError::internal(format!("encoding leaf_input: {e}")))?;
-    let extra_data = extra_data(read, leaf).await?;
+    let extra_data = extra_data(read, leaf, issuers).await?;
     Ok(LeafEntry {
         leaf_input: BASE64.encode(leaf_input),
         extra_data: BASE64.encode(extra_data),
@@ -310,11 +319,21 @@ async fn leaf_entry(read: &ReadState, leaf: &TileLeaf) -> Result<LeafEntry, ApiE
 /// RFC 6962 §4.6 `extra_data`, rebuilt from the TileLeaf and the `issuer/` objects: for an
 /// x509 entry the `ASN.1Cert certificate_chain<0..2^24-1>`; for a precert entry the
 /// `PrecertChainEntry { ASN.1Cert pre_certificate; ASN.1Cert precertificate_chain<0..2^24-1>; }`.
-async fn extra_data(read: &ReadState, leaf: &TileLeaf) -> Result<Vec<u8>, ApiError> {
+async fn extra_data(
+    read: &ReadState,
+    leaf: &TileLeaf,
+    issuers: &mut IssuerCache,
+) -> Result<Vec<u8>, ApiError> {
     let mut chain = Vec::new();
     for fingerprint in &leaf.certificate_chain {
-        let der = fetch_issuer(read, fingerprint).await?;
-        write_opaque(&mut chain, LengthPrefix::U24, &der, "ASN.1Cert")
+        let der = match issuers.get(fingerprint) {
+            Some(der) => der,
+            None => {
+                let der = fetch_issuer(read, fingerprint).await?;
+                issuers.entry(*fingerprint).or_insert(der)
+            }
+        };
+        write_opaque(&mut chain, LengthPrefix::U24, der, "ASN.1Cert")
             .map_err(|e| ApiError::internal(format!("encoding extra_data: {e}")))?;
     }
     let mut out = Vec::new();
