@@ -147,3 +147,27 @@ fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_64_lowercase_hex_digits() {
+        let mut expected = [0u8; 32];
+        expected[0] = 0xab;
+        expected[31] = 0x09;
+        let text = format!("ab{}09", "00".repeat(30));
+        assert_eq!(parse_fingerprint(&text), Some(expected));
+        for bad in [
+            String::new(),
+            "ab".repeat(31),
+            "ab".repeat(33),
+            "AB".repeat(32),
+            format!("{}g0", "00".repeat(31)),
+            format!("{}+1", "00".repeat(31)),
+        ] {
+            assert_eq!(parse_fingerprint(&bad), None, "{bad}");
+        }
+    }
+}

@@ -93,3 +93,61 @@ fn add_error(kind: SubmissionKind, error: AddError) -> ApiError {
 pub(super) async fn get_roots(State(log): State<Arc<Log>>) -> Response {
     Json(log.roots().get_roots_response()).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::{body::to_bytes, http::header};
+
+    use super::*;
+    use crate::submission::SubmissionError;
+
+    async fn answer(error: AddError) -> (u16, Option<String>, String) {
+        let response = add_error(SubmissionKind::PreChain, error).into_response();
+        let status = response.status().as_u16();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_full_pool_is_503_with_retry_after_in_whole_seconds_rounded_up() {
+        let (status, retry, body) = answer(AddError::PoolFull {
+            retry_after: Duration::from_millis(1500),
+        })
+        .await;
+        assert_eq!((status, retry.as_deref()), (503, Some("2")));
+        assert!(body.contains("busy"), "{body}");
+        let (_, retry, _) = answer(AddError::PoolFull {
+            retry_after: Duration::ZERO,
+        })
+        .await;
+        assert_eq!(retry.as_deref(), Some("1"));
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_503_without_its_detail() {
+        let (status, retry, body) =
+            answer(AddError::Unavailable("redb: /var/lib/secret-path".into())).await;
+        assert_eq!((status, retry), (503, None));
+        assert!(!body.contains("secret-path"), "{body}");
+        assert_eq!(body, format!("{UNAVAILABLE_MESSAGE}\n"));
+    }
+
+    #[tokio::test]
+    async fn refusals_are_400_with_their_message_and_internal_errors_500_without() {
+        let (status, _, body) = answer(AddError::Submission(SubmissionError::EmptyChain)).await;
+        assert_eq!(status, 400);
+        assert_eq!(body, format!("{}\n", SubmissionError::EmptyChain));
+        let (status, _, body) = answer(AddError::Submission(SubmissionError::Internal(
+            "encoder detail".into(),
+        )))
+        .await;
+        assert_eq!(status, 500);
+        assert_eq!(body, "internal error\n");
+    }
+}
