@@ -8,7 +8,14 @@
 //! - RFC 6962 §4.1, §4.2, §4.7 submission: `add-chain`, `add-pre-chain`, `get-roots`.
 //!
 //! [`read_router`] serves a store without a sequencer (a read-only mirror); [`router`] adds the
-//! write path of a running [`Log`].
+//! write path of a running [`Log`]. Both answer at the root of a listener; to serve a log under
+//! a prefix, nest it: `Router::new().nest("/2025h1", router(log))`. Neither adds timeouts,
+//! tracing or concurrency limits: the embedding server layers those on the whole app.
+//!
+//! Errors are plain text with a status (see [`ApiError`]): 400 for malformed parameters and
+//! refused chains, 404 for unknown objects and leaf hashes, 413 for oversized submissions, 503
+//! when the log is busy or has not published a checkpoint, 500 (detail logged, not sent) when
+//! its storage is inconsistent.
 
 mod error;
 mod rfc6962;

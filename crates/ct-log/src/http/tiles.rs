@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use ct_core::{
-    merkle::StoredHashError,
+    merkle::{MerkleError, StoredHashError},
     tile::{FULL_TILE_WIDTH, Tile, TileHashReader, TilePath, TileReadError, TileReader},
     tile_leaf::{TileLeaf, decode_data_tile, encode_data_tile},
 };
@@ -58,8 +58,9 @@ impl TileReader for &TileCache {
 }
 
 /// Runs `compute` over the hashes of the published tree of `tree_size` leaves, fetching the
-/// hash tiles it needs. Invalid arguments (a [`ct_core::merkle::MerkleError`]) are 400s: the
-/// handlers check the ranges first, so reaching one means a parameter the checks missed.
+/// hash tiles it needs. Argument errors (index or sizes out of range) are 400s: the handlers
+/// check the ranges first, so reaching one means a parameter their checks missed, and that is
+/// still the client's. Every other failure is the log's (500).
 pub(crate) async fn with_tree_hashes<T>(
     read: &ReadState,
     tree_size: u64,
@@ -73,7 +74,11 @@ pub(crate) async fn with_tree_hashes<T>(
         let missing = match result {
             Ok(value) => return Ok(value),
             Err(StoredHashError::Read(TileReadError::Read(MissingTiles(missing)))) => missing,
-            Err(StoredHashError::Merkle(e)) => return Err(ApiError::bad_request(e.to_string())),
+            Err(StoredHashError::Merkle(
+                e @ (MerkleError::IndexOutOfRange { .. }
+                | MerkleError::InvalidTreeSizes { .. }
+                | MerkleError::TreeTooLarge(_)),
+            )) => return Err(ApiError::bad_request(e.to_string())),
             Err(e) => return Err(ApiError::internal(format!("tile hashes: {e:?}"))),
         };
         let fetched = try_join_all(missing.iter().map(|tile| fetch_hash_tile(read, *tile))).await?;
