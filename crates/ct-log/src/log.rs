@@ -13,13 +13,20 @@
 //! §4.5): look it up with `trusted_state().get_dedup(&leaf_hash)`. The two key spaces share
 //! the table safely: a collision would need a SHA-256 preimage of one domain in the other.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ct_core::{LogPublicKey, LogSigningKey, SignedCertificateTimestamp};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
+use crate::sequencer::edge::recover;
+use crate::sequencer::{Job, Pending, Sequencer, duplicate_result};
 use crate::storage::{ObjectStore, TrustedState};
 use crate::submission::{self, SubmissionError, SubmissionKind};
+
+/// The `Retry-After` suggested when the pool is full: long enough for several passes.
+const POOL_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What a log needs besides its storage.
 pub struct LogConfig {
@@ -124,6 +131,10 @@ pub struct Log {
     config: Arc<LogConfig>,
     objects: Arc<dyn ObjectStore>,
     state: Arc<dyn TrustedState>,
+    pending: Arc<Pending>,
+    /// The pool's sending side; `None` once shutting down.
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    sequencer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Log {
@@ -133,10 +144,26 @@ impl Log {
         objects: Arc<dyn ObjectStore>,
         state: Arc<dyn TrustedState>,
     ) -> Result<Log, LogError> {
+        let edge = recover(&config, &*objects, &*state).await?;
+        let config = Arc::new(config);
+        let pending = Arc::new(Pending::default());
+        // The channel's bound is the pool cap: `try_send` refuses beyond it.
+        let (sender, receiver) = mpsc::channel(config.batch.max_pending.max(1));
+        let sequencer = Sequencer {
+            config: config.clone(),
+            objects: objects.clone(),
+            state: state.clone(),
+            pending: pending.clone(),
+            jobs: receiver,
+        };
+        let task = tokio::spawn(sequencer.run(edge));
         Ok(Log {
-            config: Arc::new(config),
+            config,
             objects,
             state,
+            pending,
+            jobs: Mutex::new(Some(sender)),
+            sequencer: tokio::sync::Mutex::new(Some(task)),
         })
     }
 
@@ -147,8 +174,43 @@ impl Log {
         kind: SubmissionKind,
         chain: Vec<Vec<u8>>,
     ) -> Result<AddResult, AddError> {
-        let _ = (kind, chain);
-        Err(AddError::Unavailable("not implemented yet".to_owned()))
+        let config = &self.config;
+        // Validation is a few signature checks: cheap enough to run inline.
+        let submission = submission::validate(kind, chain, &config.roots, &config.policy)?;
+        let key = submission.dedup_key;
+        // Pending first, then the index: an entry leaves the pending set only after its dedup
+        // entry is written, so one of the two lookups finds any earlier submission that has
+        // been committed or is about to be.
+        if let Some(follower) = self.pending.follow(&key) {
+            return receive(follower).await;
+        }
+        if let Some(value) = self
+            .state
+            .get_dedup(&key)
+            .await
+            .map_err(|err| AddError::Unavailable(format!("dedup lookup: {err}")))?
+        {
+            return duplicate_result(config, &submission, value);
+        }
+        let sender = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| AddError::Unavailable("the log is shutting down".to_owned()))?;
+        let (reply, answer) = oneshot::channel();
+        let job = Job { submission, reply };
+        let follower = self.pending.claim_or_follow(key, || {
+            sender.try_send(job).map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => AddError::PoolFull {
+                    retry_after: POOL_FULL_RETRY_AFTER,
+                },
+                mpsc::error::TrySendError::Closed(_) => {
+                    AddError::Unavailable("the sequencer has stopped".to_owned())
+                }
+            })
+        })?;
+        receive(follower.unwrap_or(answer)).await
     }
 
     /// The log's public key.
@@ -182,5 +244,31 @@ impl Log {
     }
 
     /// Stops accepting submissions, answers every pending waiter, and stops the sequencer.
-    pub async fn shutdown(&self) {}
+    ///
+    /// Submissions already in the pool are still sequenced (and answered); later ones get
+    /// [`AddError::Unavailable`].
+    pub async fn shutdown(&self) {
+        // Dropping the last sender lets the sequencer drain the pool and end.
+        drop(
+            self.jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        if let Some(task) = self.sequencer.lock().await.take()
+            && let Err(err) = task.await
+        {
+            tracing::error!(error = %err, "the sequencer task failed");
+        }
+    }
+}
+
+async fn receive(
+    answer: oneshot::Receiver<crate::sequencer::Reply>,
+) -> Result<AddResult, AddError> {
+    answer.await.unwrap_or_else(|_| {
+        Err(AddError::Unavailable(
+            "the sequencer has stopped".to_owned(),
+        ))
+    })
 }

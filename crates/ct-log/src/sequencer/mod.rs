@@ -1,1 +1,358 @@
-//! The sequencer task.
+//! The sequencer: one task per log that commits the submission pool in batches (group commit,
+//! DESIGN.md "CT log"; spec/ct-log.md §2.3 and §5 "Sunlight's approach").
+//!
+//! A pass takes up to `max_entries` submissions, or whatever arrived within `max_delay` of the
+//! first, and then, in this order:
+//!
+//! 1. puts the **staging bundle** (every new tile and issuer) at `staging/<size>-<root>`;
+//! 2. **compare-and-swaps the checkpoint** in the trusted state: this is the commit point;
+//! 3. puts the tiles and `issuer/<hex>` objects;
+//! 4. puts the public `checkpoint`;
+//! 5. records the dedup and leaf-hash index entries;
+//! 6. answers the waiters with their SCTs.
+//!
+//! Why this order: an SCT is a promise to include the entry, so none is released before the
+//! commit point (2). The swap happens only once the staging bundle is durable (1), so whatever
+//! a crash interrupts in (3)–(5), recovery finds every object of the committed tree in the
+//! bundle. The public checkpoint (4) follows the tiles (3) so readers never see a checkpoint
+//! whose tiles are missing. Dedup entries (5) come last: losing them only costs a duplicate
+//! entry on resubmission, never an SCT for an entry that is not in the log.
+//!
+//! Failures: before (2) the tree did not grow, the pass's waiters get `Unavailable` and its
+//! in-memory state is dropped (a stray staging bundle is harmless: it is named by size and
+//! root and only read for the trusted checkpoint's). A swap failing with a storage error may or
+//! may not have been applied, and failures after (2), retried a few times, leave a committed
+//! tree with missing objects: in both cases the waiters get `Unavailable` and the next pass
+//! first re-runs the open-time recovery. A swap mismatch means another writer: the sequencer
+//! stops committing for good.
+
+mod batch;
+pub(crate) mod edge;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use ct_core::leaf_index::encode_leaf_index_extension;
+use ct_core::sign_sct;
+use tokio::sync::{mpsc, oneshot};
+
+use self::batch::{Batch, BatchError};
+use self::edge::{Edge, WithTilesError, now_millis, recover};
+use crate::log::{AddError, AddResult, LogConfig};
+use crate::storage::{
+    CHECKPOINT_PATH, CasError, DedupKey, DedupValue, ObjectStore, PutMode, StorageError,
+    TrustedState, staging_path,
+};
+use crate::submission::ValidatedSubmission;
+
+/// How many times the writes after the commit point are tried before recovery takes over.
+const POST_COMMIT_ATTEMPTS: usize = 3;
+
+/// The answer a waiter receives.
+pub(crate) type Reply = Result<AddResult, AddError>;
+
+/// A submission waiting in the pool.
+pub(crate) struct Job {
+    pub(crate) submission: ValidatedSubmission,
+    pub(crate) reply: oneshot::Sender<Reply>,
+}
+
+/// Submissions in the pool or in a pass, by dedup key, with the later identical submissions
+/// waiting on them (they get the same SCT, marked duplicate).
+#[derive(Default)]
+pub(crate) struct Pending {
+    waiting: Mutex<HashMap<DedupKey, Vec<oneshot::Sender<Reply>>>>,
+}
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DedupKey, Vec<oneshot::Sender<Reply>>>> {
+        // Every critical section leaves the map consistent.
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// If `key` is pending, registers a follower and returns its receiver.
+    pub(crate) fn follow(&self, key: &DedupKey) -> Option<oneshot::Receiver<Reply>> {
+        let mut waiting = self.lock();
+        let followers = waiting.get_mut(key)?;
+        let (tx, rx) = oneshot::channel();
+        followers.push(tx);
+        Some(rx)
+    }
+
+    /// Claims `key` unless it is pending (then follows it); runs `enqueue` under the lock so a
+    /// claim exists exactly while its job is queued or in a pass.
+    pub(crate) fn claim_or_follow(
+        &self,
+        key: DedupKey,
+        enqueue: impl FnOnce() -> Result<(), AddError>,
+    ) -> Result<Option<oneshot::Receiver<Reply>>, AddError> {
+        let mut waiting = self.lock();
+        if let Some(followers) = waiting.get_mut(&key) {
+            let (tx, rx) = oneshot::channel();
+            followers.push(tx);
+            return Ok(Some(rx));
+        }
+        enqueue()?;
+        waiting.insert(key, Vec::new());
+        Ok(None)
+    }
+
+    /// Answers `job` and every follower of its key.
+    fn answer(&self, job: Job, reply: Reply) {
+        let followers = self
+            .lock()
+            .remove(&job.submission.dedup_key)
+            .unwrap_or_default();
+        for follower in followers {
+            let copy = match &reply {
+                Ok(result) => Ok(AddResult {
+                    duplicate: true,
+                    ..result.clone()
+                }),
+                Err(err) => Err(AddError::Unavailable(err.to_string())),
+            };
+            // A follower that gave up (dropped its receiver) needs no answer.
+            let _ = follower.send(copy);
+        }
+        let _ = job.reply.send(reply);
+    }
+}
+
+/// Re-signs the SCT of an entry already in the log (dedup hit): same entry, timestamp and
+/// `leaf_index` extension as the logged one, so it verifies against the same leaf.
+pub(crate) fn duplicate_result(
+    config: &LogConfig,
+    submission: &ValidatedSubmission,
+    value: DedupValue,
+) -> Reply {
+    let extensions = encode_leaf_index_extension(value.leaf_index)
+        .map_err(|err| AddError::Unavailable(format!("dedup entry: {err}")))?;
+    let sct = sign_sct(
+        &submission.entry,
+        value.timestamp,
+        &extensions,
+        &config.signing_key,
+    )
+    .map_err(|err| AddError::Unavailable(format!("signing an SCT: {err}")))?;
+    Ok(AddResult {
+        sct,
+        leaf_index: value.leaf_index,
+        duplicate: true,
+    })
+}
+
+/// The sequencer's state between passes.
+enum Health {
+    /// `edge` is the committed tree.
+    Ready(Edge),
+    /// A pass may have left the storage ahead of memory: recover before the next pass.
+    NeedsRecovery,
+    /// Another writer swapped the checkpoint: never commit again.
+    Stopped(String),
+}
+
+/// The sequencer task.
+pub(crate) struct Sequencer {
+    pub(crate) config: Arc<LogConfig>,
+    pub(crate) objects: Arc<dyn ObjectStore>,
+    pub(crate) state: Arc<dyn TrustedState>,
+    pub(crate) pending: Arc<Pending>,
+    pub(crate) jobs: mpsc::Receiver<Job>,
+}
+
+impl Sequencer {
+    /// Runs passes until every sender of the pool is gone and the pool is drained.
+    pub(crate) async fn run(mut self, edge: Edge) {
+        let mut health = Health::Ready(edge);
+        let max_entries = self.config.batch.max_entries.max(1);
+        while let Some(first) = self.jobs.recv().await {
+            let mut jobs = vec![first];
+            let deadline = tokio::time::Instant::now() + self.config.batch.max_delay;
+            while jobs.len() < max_entries {
+                match tokio::time::timeout_at(deadline, self.jobs.recv()).await {
+                    Ok(Some(job)) => jobs.push(job),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            health = self.pass(health, jobs).await;
+        }
+    }
+
+    fn fail_all(&self, jobs: Vec<Job>, why: &str) {
+        for job in jobs {
+            self.pending
+                .answer(job, Err(AddError::Unavailable(why.to_owned())));
+        }
+    }
+
+    async fn pass(&self, health: Health, jobs: Vec<Job>) -> Health {
+        let edge = match health {
+            Health::Ready(edge) => edge,
+            Health::Stopped(why) => {
+                self.fail_all(jobs, &why);
+                return Health::Stopped(why);
+            }
+            Health::NeedsRecovery => {
+                match recover(&self.config, &*self.objects, &*self.state).await {
+                    Ok(edge) => {
+                        tracing::info!(tree_size = edge.tree_size, "sequencer recovered");
+                        edge
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "sequencer recovery failed");
+                        self.fail_all(jobs, &format!("log recovery failed: {err}"));
+                        return Health::NeedsRecovery;
+                    }
+                }
+            }
+        };
+        self.sequence(edge, jobs).await
+    }
+
+    async fn sequence(&self, mut edge: Edge, jobs: Vec<Job>) -> Health {
+        let batch = match self.build(&mut edge, &jobs).await {
+            Ok(batch) => batch,
+            Err(why) => {
+                tracing::error!(error = %why, "building a sequencing pass failed");
+                self.fail_all(jobs, &why);
+                // Nothing was written; only the tile cache may have grown.
+                return Health::Ready(edge);
+            }
+        };
+
+        // (1) The staging bundle, durable before the commit point.
+        let staged = match batch.staging_bundle() {
+            Ok(bundle) => bundle.encode(),
+            Err(err) => {
+                self.fail_all(jobs, &format!("staging bundle: {err}"));
+                return Health::Ready(edge);
+            }
+        };
+        let staging = staging_path(batch.new_size, &batch.root);
+        if let Err(err) = self.objects.put(&staging, staged, PutMode::Immutable).await {
+            tracing::error!(error = %err, "writing the staging bundle failed");
+            self.fail_all(jobs, &format!("writing the staging bundle: {err}"));
+            return Health::Ready(edge);
+        }
+
+        // (2) The commit point.
+        match self
+            .state
+            .compare_and_swap_checkpoint(Some(&edge.checkpoint), batch.checkpoint.as_bytes())
+            .await
+        {
+            Ok(()) => {}
+            Err(CasError::Mismatch { .. }) => {
+                let why = "the trusted checkpoint was changed by another writer; \
+                           the sequencer stopped"
+                    .to_owned();
+                tracing::error!("{why}");
+                self.fail_all(jobs, &why);
+                return Health::Stopped(why);
+            }
+            Err(err) => {
+                // The swap may have been applied: only recovery can tell.
+                tracing::error!(error = %err, "checkpoint swap failed");
+                self.fail_all(jobs, &format!("checkpoint swap: {err}"));
+                return Health::NeedsRecovery;
+            }
+        }
+
+        // (3)–(5), each retried: the pass is committed, these only publish it.
+        if let Err(err) = self.publish(&batch).await {
+            tracing::error!(error = %err, tree_size = batch.new_size,
+                "publishing a committed pass failed; recovering before the next pass");
+            self.fail_all(jobs, &format!("publishing the committed tree: {err}"));
+            return Health::NeedsRecovery;
+        }
+
+        // (6) Answer.
+        for (job, (sct, leaf_index)) in jobs.into_iter().zip(batch.scts.iter().cloned()) {
+            self.pending.answer(
+                job,
+                Ok(AddResult {
+                    sct,
+                    leaf_index,
+                    duplicate: false,
+                }),
+            );
+        }
+        edge.tree_size = batch.new_size;
+        edge.root = batch.root;
+        edge.timestamp = batch.timestamp;
+        edge.checkpoint = batch.checkpoint.into_bytes();
+        edge.partial_data = batch.partial_data;
+        edge.issuers.extend(batch.new_issuers);
+        edge.tiles.extend(batch.hash_tiles);
+        edge.prune_tiles();
+        Health::Ready(edge)
+    }
+
+    /// Computes a pass in memory (no writes).
+    async fn build(&self, edge: &mut Edge, jobs: &[Job]) -> Result<Batch, String> {
+        let submissions: Vec<&ValidatedSubmission> =
+            jobs.iter().map(|job| &job.submission).collect();
+        // One timestamp for the pass, never below the previous checkpoint's (RFC 6962 §3.5
+        // timestamps of successive tree heads do not go back).
+        let timestamp = now_millis().max(edge.timestamp);
+        let leaves = batch::leaves(edge, &submissions, timestamp).map_err(|e| e.to_string())?;
+        let (tiles, root) = edge
+            .with_tiles(&*self.objects, |edge| batch::tree(edge, &leaves))
+            .await
+            .map_err(|err: WithTilesError<BatchError>| err.to_string())?;
+        batch::finish(
+            edge,
+            &submissions,
+            leaves,
+            tiles,
+            root,
+            &self.config.origin,
+            &self.config.signing_key,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Steps (3)–(5) of a committed pass, each retried a few times.
+    async fn publish(&self, batch: &Batch) -> Result<(), StorageError> {
+        // (3) Tiles and issuers, immutable: a retry or a recovery rewriting identical bytes
+        // is a no-op.
+        retry(|| async {
+            for (path, bytes) in &batch.objects {
+                self.objects
+                    .put(path, bytes.clone(), PutMode::Immutable)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await?;
+        // (4) The public checkpoint, only once every tile it covers is in place.
+        retry(|| {
+            self.objects.put(
+                CHECKPOINT_PATH,
+                Bytes::from(batch.checkpoint.clone()),
+                PutMode::Mutable,
+            )
+        })
+        .await?;
+        // (5) Dedup and leaf-hash index entries.
+        retry(|| self.state.put_dedup(&batch.dedup)).await
+    }
+}
+
+async fn retry<F, Fut>(mut attempt: F) -> Result<(), StorageError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StorageError>>,
+{
+    let mut last = None;
+    for _ in 0..POST_COMMIT_ATTEMPTS {
+        match attempt().await {
+            Ok(()) => return Ok(()),
+            // A crashed storage fails every call until restarted: retrying is pointless.
+            Err(StorageError::Crashed) => return Err(StorageError::Crashed),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or(StorageError::Crashed))
+}

@@ -1,0 +1,284 @@
+//! Black-box tests of the log: group commit, SCTs, inclusion of every entry, dedup, the pool
+//! cap, restart (DESIGN.md "CT log"; RFC 6962 §3, static-ct-api).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod log_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ct_log::log::{AddError, BatchConfig, Log, LogError};
+use ct_log::storage::fault::{FaultInjecting, WriteKind};
+use ct_log::storage::{
+    CasError, DedupKey, DedupValue, DirectoryStore, MemoryStore, ObjectStore, StorageFuture,
+    TrustedState,
+};
+use ct_log::submission::SubmissionKind;
+use log_support::{Fixture, add_all, by_count, check_log};
+use tokio::sync::{Notify, Semaphore};
+
+fn memory() -> (
+    Arc<MemoryStore>,
+    Arc<dyn ObjectStore>,
+    Arc<dyn TrustedState>,
+) {
+    let store = Arc::new(MemoryStore::new());
+    (store.clone(), store.clone(), store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_adds_are_all_included_with_valid_scts() {
+    let fixture = Fixture::new();
+    let (_, objects, state) = memory();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(16)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    let empty = check_log(&fixture, &*objects, &*state, &[], None).await;
+    assert_eq!(empty.size, 0);
+
+    // Three rounds of 48 (three passes each): 144 entries, a full data tile and a partial one.
+    let mut answered = Vec::new();
+    let mut seen = empty;
+    for _ in 0..3 {
+        let chains = fixture.precert_chains(48).await;
+        let results = add_all(&log, &chains).await;
+        for (chain, result) in chains.iter().zip(results) {
+            let result = result.unwrap();
+            assert!(!result.duplicate);
+            answered.push((fixture.entry_of(chain), result));
+        }
+        seen = check_log(&fixture, &*objects, &*state, &answered, Some(seen)).await;
+    }
+    let mut indices: Vec<u64> = answered.iter().map(|(_, r)| r.leaf_index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..144).collect::<Vec<u64>>());
+    assert_eq!(seen.size, 144);
+    // Passes of 16 entries share a timestamp.
+    for (entry, result) in &answered {
+        ct_core::verify_sct(&result.sct, entry, log.public_key().spki_der()).unwrap();
+    }
+    log.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_batch_is_one_checkpoint_and_slow_entries_one_each() {
+    let fixture = Fixture::new();
+    let store = Arc::new(FaultInjecting::new(MemoryStore::new()));
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(8)), store.clone(), store.clone())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(store.write_count_of(WriteKind::CompareAndSwap), 1);
+    let results = add_all(&log, &fixture.precert_chains(8).await).await;
+    assert_eq!(store.write_count_of(WriteKind::CompareAndSwap), 2);
+    let timestamps: Vec<u64> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().sct.timestamp)
+        .collect();
+    assert!(timestamps.iter().all(|t| *t == timestamps[0]));
+    log.shutdown().await;
+
+    // One entry at a time, with a zero delay: every pass commits alone.
+    let config = fixture.config(BatchConfig {
+        max_entries: 8,
+        max_delay: Duration::ZERO,
+        max_pending: 100,
+    });
+    let log = Log::open(config, store.clone(), store.clone())
+        .await
+        .unwrap();
+    let mut last = 0;
+    for (i, chain) in fixture.precert_chains(3).await.into_iter().enumerate() {
+        let result = log.add(SubmissionKind::PreChain, chain).await.unwrap();
+        assert_eq!(result.leaf_index, 8 + i as u64);
+        assert!(result.sct.timestamp >= last);
+        last = result.sct.timestamp;
+        assert_eq!(
+            store.write_count_of(WriteKind::CompareAndSwap),
+            3 + i as u64
+        );
+    }
+    log.shutdown().await;
+    check_log(&fixture, &*store, &*store, &[], None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_get_the_same_entry_and_the_log_does_not_grow() {
+    let fixture = Fixture::new();
+    let (_, objects, state) = memory();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    let chains = fixture.precert_chains(2).await;
+    // A, A, B: the second A follows the pending one or hits the index.
+    let results = add_all(
+        &log,
+        &[chains[0].clone(), chains[0].clone(), chains[1].clone()],
+    )
+    .await;
+    let (a1, a2) = (results[0].as_ref().unwrap(), results[1].as_ref().unwrap());
+    assert_eq!(a1.leaf_index, a2.leaf_index);
+    assert_eq!(a1.sct.timestamp, a2.sct.timestamp);
+    assert!(a1.duplicate != a2.duplicate, "exactly one is the original");
+    let seen = check_log(&fixture, &*objects, &*state, &[], None).await;
+    assert_eq!(seen.size, 2);
+
+    // Later, from the index.
+    let again = log
+        .add(SubmissionKind::PreChain, chains[1].clone())
+        .await
+        .unwrap();
+    let b = results[2].as_ref().unwrap();
+    assert!(again.duplicate);
+    assert_eq!(
+        (again.leaf_index, again.sct.timestamp, &again.sct.extensions),
+        (b.leaf_index, b.sct.timestamp, &b.sct.extensions)
+    );
+    let entry = fixture.entry_of(&chains[1]);
+    let answered = vec![(entry, again)];
+    let after = check_log(&fixture, &*objects, &*state, &answered, Some(seen)).await;
+    assert_eq!(after, seen);
+    log.shutdown().await;
+}
+
+/// A trusted state whose checkpoint swaps wait for a permit, announcing each attempt.
+struct GatedState {
+    inner: Arc<MemoryStore>,
+    permits: Semaphore,
+    attempted: Notify,
+}
+
+impl TrustedState for GatedState {
+    fn load_checkpoint(&self) -> StorageFuture<'_, Option<Vec<u8>>> {
+        self.inner.load_checkpoint()
+    }
+    fn compare_and_swap_checkpoint<'a>(
+        &'a self,
+        expected: Option<&'a [u8]>,
+        new: &'a [u8],
+    ) -> StorageFuture<'a, (), CasError> {
+        Box::pin(async move {
+            self.attempted.notify_one();
+            self.permits.acquire().await.unwrap().forget();
+            self.inner.compare_and_swap_checkpoint(expected, new).await
+        })
+    }
+    fn put_dedup<'a>(&'a self, entries: &'a [(DedupKey, DedupValue)]) -> StorageFuture<'a, ()> {
+        self.inner.put_dedup(entries)
+    }
+    fn get_dedup<'a>(&'a self, key: &'a DedupKey) -> StorageFuture<'a, Option<DedupValue>> {
+        self.inner.get_dedup(key)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_answers_pool_full() {
+    let fixture = Fixture::new();
+    let inner = Arc::new(MemoryStore::new());
+    let state = Arc::new(GatedState {
+        inner: inner.clone(),
+        permits: Semaphore::new(1), // the open-time swap
+        attempted: Notify::new(),
+    });
+    let config = fixture.config(BatchConfig {
+        max_entries: 1,
+        max_delay: Duration::ZERO,
+        max_pending: 1,
+    });
+    let log = Arc::new(
+        Log::open(config, inner.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    state.attempted.notified().await; // consumes the open-time announcement
+    let chains = fixture.precert_chains(3).await;
+
+    // The first entry's pass blocks at its swap: it has left the pool.
+    let first = tokio::spawn({
+        let log = log.clone();
+        let chain = chains[0].clone();
+        async move { log.add(SubmissionKind::PreChain, chain).await }
+    });
+    state.attempted.notified().await;
+    // The pool holds one: of the next two, exactly one is queued and the other refused.
+    let spawn_add = |chain: Vec<Vec<u8>>| {
+        let log = log.clone();
+        tokio::spawn(async move { log.add(SubmissionKind::PreChain, chain).await })
+    };
+    let (mut second, mut third) = (spawn_add(chains[1].clone()), spawn_add(chains[2].clone()));
+    // The refused one answers without waiting for the blocked pass.
+    let (refused, queued) = tokio::select! {
+        result = &mut second => (result.unwrap(), third),
+        result = &mut third => (result.unwrap(), second),
+    };
+    let refused = refused.unwrap_err();
+    assert!(matches!(refused, AddError::PoolFull { .. }), "{refused:?}");
+    assert_eq!(refused.http_status(), 503);
+    state.permits.add_permits(2);
+    assert_eq!(first.await.unwrap().unwrap().leaf_index, 0);
+    assert_eq!(queued.await.unwrap().unwrap().leaf_index, 1);
+    log.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_on_a_directory_continues_the_same_tree() {
+    let fixture = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let chains = fixture.precert_chains(9).await;
+    let mut answered = Vec::new();
+    let seen = {
+        let store = Arc::new(DirectoryStore::open(dir.path()).await.unwrap());
+        let log = Arc::new(
+            Log::open(fixture.config(by_count(5)), store.clone(), store.clone())
+                .await
+                .unwrap(),
+        );
+        for (chain, result) in chains[..5].iter().zip(add_all(&log, &chains[..5]).await) {
+            answered.push((fixture.entry_of(chain), result.unwrap()));
+        }
+        log.shutdown().await;
+        let seen = check_log(&fixture, &*store, &*store, &answered, None).await;
+        drop(log);
+        Arc::try_unwrap(store).unwrap().close().await.unwrap();
+        seen
+    };
+    assert_eq!(seen.size, 5);
+
+    let store = Arc::new(DirectoryStore::open(dir.path()).await.unwrap());
+    // Another key does not verify the stored checkpoint: refuse to start.
+    let mut wrong = fixture.config(by_count(3));
+    wrong.signing_key = ct_core::LogSigningKey::generate_p256().unwrap();
+    assert!(matches!(
+        Log::open(wrong, store.clone(), store.clone()).await,
+        Err(LogError::Checkpoint(_))
+    ));
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(3)), store.clone(), store.clone())
+            .await
+            .unwrap(),
+    );
+    for (chain, result) in chains[5..8].iter().zip(add_all(&log, &chains[5..8]).await) {
+        let result = result.unwrap();
+        assert!((5..8).contains(&result.leaf_index));
+        answered.push((fixture.entry_of(chain), result));
+    }
+    let after = check_log(&fixture, &*store, &*store, &answered, Some(seen)).await;
+    assert_eq!(after.size, 8);
+    log.shutdown().await;
+    // After shutdown, new submissions are refused as unavailable; known ones still answer.
+    assert!(matches!(
+        log.add(SubmissionKind::PreChain, chains[8].clone()).await,
+        Err(AddError::Unavailable(_))
+    ));
+    assert!(
+        log.add(SubmissionKind::PreChain, chains[0].clone())
+            .await
+            .unwrap()
+            .duplicate
+    );
+}
