@@ -581,3 +581,60 @@ async fn a_stale_dedup_record_is_not_served_as_a_proof() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn no_parameter_combination_is_a_server_error() {
+    let f = Fixture::new(SIZE).await;
+    let values = [
+        "",
+        "0",
+        "1",
+        "255",
+        "256",
+        "299",
+        "300",
+        "301",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+        "%2B1",
+        "%201",
+        "1e3",
+        "0x10",
+        "%EF%BC%91",
+        "%00",
+        "01",
+    ];
+    let mut answered = 0;
+    for (endpoint, a, b) in [
+        ("get-entries", "start", "end"),
+        ("get-sth-consistency", "first", "second"),
+        ("get-entry-and-proof", "leaf_index", "tree_size"),
+    ] {
+        for x in values {
+            for y in values {
+                let path = format!("/ct/v1/{endpoint}?{a}={x}&{b}={y}");
+                let status = f.get(&path).await.status().as_u16();
+                assert!(matches!(status, 200 | 400), "{path}: {status}");
+                answered += 1;
+            }
+        }
+    }
+    let known = query_hash(&f.hashes[7]);
+    for hash in [
+        known.as_str(),
+        "",
+        "AAAA",
+        "%2B%2B%2B%2B",
+        "%00",
+        &"A".repeat(100),
+    ] {
+        for size in values {
+            let path = format!("/ct/v1/get-proof-by-hash?hash={hash}&tree_size={size}");
+            let status = f.get(&path).await.status().as_u16();
+            assert!(matches!(status, 200 | 400 | 404), "{path}: {status}");
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 3 * values.len() * values.len() + 6 * values.len());
+}
