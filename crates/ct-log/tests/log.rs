@@ -282,3 +282,73 @@ async fn restart_on_a_directory_continues_the_same_tree() {
             .duplicate
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_writer_stops_the_sequencer() {
+    let fixture = Fixture::new();
+    let (_, objects, state) = memory();
+    let log = Log::open(fixture.config(by_count(1)), objects.clone(), state.clone())
+        .await
+        .unwrap();
+    let chains = fixture.precert_chains(3).await;
+    log.add(SubmissionKind::PreChain, chains[0].clone())
+        .await
+        .unwrap();
+    // Someone else swaps the trusted checkpoint.
+    let current = state.load_checkpoint().await.unwrap().unwrap();
+    state
+        .compare_and_swap_checkpoint(Some(&current), b"another writer\n")
+        .await
+        .unwrap();
+    for chain in &chains[1..] {
+        let err = log
+            .add(SubmissionKind::PreChain, chain.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AddError::Unavailable(_)), "{err:?}");
+    }
+    // Nothing was published past the first entry.
+    let public = objects
+        .get(ct_log::storage::CHECKPOINT_PATH)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(public.as_ref(), current.as_slice());
+    log.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_tile_without_its_staging_bundle_refuses_to_start() {
+    let fixture = Fixture::new();
+    let (memory, objects, state) = memory();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    add_all(&log, &fixture.precert_chains(3).await).await;
+    log.shutdown().await;
+    drop(log);
+
+    // A lost tile comes back from the staging bundle.
+    objects.delete("tile/0/000.p/3").await.unwrap();
+    let log = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+        .await
+        .unwrap();
+    log.shutdown().await;
+    assert!(objects.get("tile/0/000.p/3").await.unwrap().is_some());
+    check_log(&fixture, &*objects, &*state, &[], None).await;
+
+    // Without the bundle, the log refuses to serve a broken tree.
+    for path in memory.object_paths() {
+        if path.starts_with("staging/") {
+            objects.delete(&path).await.unwrap();
+        }
+    }
+    objects.delete("tile/0/000.p/3").await.unwrap();
+    let err = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, LogError::Corrupt(_)), "{err}");
+}
