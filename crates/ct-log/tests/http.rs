@@ -17,7 +17,7 @@ use ct_core::{
     checkpoint::verify_checkpoint,
     encode_sct_list,
     leaf_index::decode_leaf_index_extension,
-    merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion},
+    merkle::{Hash, leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion},
     sth::{GetSthResponse, SignedTreeHead},
     tile::{Tile, TilePath},
     tile_leaf::decode_data_tile,
@@ -450,5 +450,81 @@ async fn concurrent_submissions_get_distinct_indexes_that_prove_against_the_sth(
             &root,
         )
         .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_log_past_one_data_tile_pages_and_proves_over_http() {
+    // Over 256 entries in several batches: the sequencer writes partial tiles of many widths,
+    // then the full tile; the read path must page across the boundary and prove every size.
+    const N: usize = 300;
+    let server = Server::start().await;
+    let mut chains = Vec::with_capacity(N);
+    for _ in 0..N {
+        chains.push(server.precert_chain().await.1);
+    }
+    for batch in chains.chunks(40) {
+        let adds: Vec<_> = batch
+            .iter()
+            .map(|chain| {
+                server
+                    .log
+                    .add(ct_log::submission::SubmissionKind::PreChain, chain.clone())
+            })
+            .collect();
+        for added in futures::future::join_all(adds).await {
+            added.unwrap();
+        }
+    }
+    let sth: GetSthResponse =
+        serde_json::from_value(server.get_json("/ct/v1/get-sth").await).unwrap();
+    assert_eq!(sth.tree_size, N as u64);
+    let root: Hash = BASE64
+        .decode(&sth.sha256_root_hash)
+        .unwrap()
+        .try_into()
+        .unwrap();
+
+    let mut hashes: Vec<Hash> = Vec::new();
+    let mut pages = 0;
+    while hashes.len() < N {
+        let page = server
+            .get_json(&format!(
+                "/ct/v1/get-entries?start={}&end={}",
+                hashes.len(),
+                N - 1
+            ))
+            .await;
+        for entry in page["entries"].as_array().unwrap() {
+            let leaf_input = BASE64
+                .decode(entry["leaf_input"].as_str().unwrap())
+                .unwrap();
+            hashes.push(leaf_hash(&leaf_input));
+        }
+        pages += 1;
+    }
+    assert_eq!(pages, 2, "a page stops at the end of a data tile");
+    assert_eq!(root_from_leaf_hashes(&hashes), root);
+
+    for index in (0..N).step_by(7).chain([255, 256, N - 1]) {
+        let proof = server
+            .get_json(&format!(
+                "/ct/v1/get-proof-by-hash?hash={}&tree_size={N}",
+                escape(&hashes[index])
+            ))
+            .await;
+        assert_eq!(proof["leaf_index"], index);
+        let path = hashes_of(&proof["audit_path"]);
+        verify_inclusion(index as u64, N as u64, &hashes[index], &path, &root).unwrap();
+    }
+    for first in [1usize, 40, 255, 256, 257, 299] {
+        let proof = server
+            .get_json(&format!(
+                "/ct/v1/get-sth-consistency?first={first}&second={N}"
+            ))
+            .await;
+        let old_root = root_from_leaf_hashes(&hashes[..first]);
+        let path = hashes_of(&proof["consistency"]);
+        verify_consistency(first as u64, N as u64, &old_root, &root, &path).unwrap();
     }
 }
