@@ -519,8 +519,12 @@ async fn malformed_requests_are_client_errors() {
         assert_eq!(status, want, "{path}: {text}");
         assert!(!text.is_empty(), "{path}: empty error body");
     }
-    let (status, _) = f.get_error(&format!("/issuer/{}", "ab".repeat(32))).await;
-    assert_eq!(status, 404);
+    let missing = f.get(&format!("/issuer/{}", "ab".repeat(32))).await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["cache-control"], "no-store");
+    let beyond = f.get("/tile/0/001").await;
+    assert_eq!(beyond.status(), 404);
+    assert_eq!(beyond.headers()["cache-control"], "no-store");
     let (status, _) = f.get_error(&format!("/issuer/{}", "AB".repeat(32))).await;
     assert_eq!(status, 400);
     // Known errors say what was wrong, in plain text as ct-go's http.Error does.

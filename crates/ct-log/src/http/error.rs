@@ -76,10 +76,15 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let mut response = (
             status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            )],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                // A 404 for a tile or an entry beyond the tree turns into a 200 once the log
+                // grows; a cache (or CDN) in front must not keep the error.
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
             format!("{self}\n"),
         )
             .into_response();
