@@ -352,3 +352,41 @@ async fn a_lost_tile_without_its_staging_bundle_refuses_to_start() {
         .unwrap();
     assert!(matches!(err, LogError::Corrupt(_)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
+    let fixture = Fixture::new();
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        let (memory, objects, state) = memory();
+        let log = Arc::new(
+            Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+                .await
+                .unwrap(),
+        );
+        add_all(&log, &fixture.precert_chains(3).await).await;
+        log.shutdown().await;
+        stores.push((memory, objects, state));
+    }
+    let (memory, objects, state) = &stores[0];
+    let other = stores[1].1.get("tile/data/000.p/3").await.unwrap().unwrap();
+    for path in memory.object_paths() {
+        if path.starts_with("staging/") {
+            objects.delete(&path).await.unwrap();
+        }
+    }
+    objects.delete("tile/data/000.p/3").await.unwrap();
+    objects
+        .put(
+            "tile/data/000.p/3",
+            other,
+            ct_log::storage::PutMode::Immutable,
+        )
+        .await
+        .unwrap();
+    let err = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, LogError::Corrupt(_)), "{err}");
+}

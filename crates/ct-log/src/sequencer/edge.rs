@@ -9,8 +9,8 @@ use bytes::Bytes;
 use ct_core::checkpoint::{sign_checkpoint, verify_checkpoint};
 use ct_core::merkle::{EMPTY_ROOT, Hash, tree_hash};
 use ct_core::sth::TreeHead;
-use ct_core::tile::{FULL_TILE_WIDTH, Tile, TileHashReader, TilePath, TileReader};
-use ct_core::tile_leaf::decode_data_tile;
+use ct_core::tile::{FULL_TILE_WIDTH, Tile, TileHashReader, TilePath, TileReader, tile_hashes};
+use ct_core::tile_leaf::{TileLeaf, decode_data_tile};
 
 use crate::log::{LogConfig, LogError};
 use crate::storage::{
@@ -271,8 +271,30 @@ pub(crate) async fn recover(
                 .get(&path)
                 .await?
                 .ok_or_else(|| LogError::Corrupt(format!("data tile {path} is missing")))?;
-            decode_data_tile(&data, width)
+            let leaves = decode_data_tile(&data, width)
                 .map_err(|err| LogError::Corrupt(format!("data tile {path}: {err}")))?;
+            // The entries must be the ones the level-0 tile (and so the root) commits to:
+            // the next pass extends this tile, and would otherwise publish a mismatched one.
+            edge.fetch_tiles(objects, &[tile])
+                .await
+                .map_err(|err| LogError::Corrupt(err.to_string()))?;
+            let committed = edge
+                .tiles
+                .get(&tile)
+                .map(|hashes| tile_hashes(&tile, hashes))
+                .transpose()
+                .map_err(|err| LogError::Corrupt(err.to_string()))?
+                .unwrap_or_default();
+            let hashes = leaves
+                .iter()
+                .map(TileLeaf::leaf_hash)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|err| LogError::Corrupt(format!("data tile {path}: {err}")))?;
+            if hashes != committed {
+                return Err(LogError::Corrupt(format!(
+                    "data tile {path} does not match the level-0 hash tile"
+                )));
+            }
             edge.partial_data = data.to_vec();
         }
     }
