@@ -144,9 +144,10 @@ async fn a_pass_writes_staging_then_swaps_then_publishes() {
         .position(|k| *k == WriteKind::Checkpoint)
         .unwrap();
     assert!(
-        kinds[2..checkpoint]
-            .iter()
-            .all(|k| matches!(k, WriteKind::Tile | WriteKind::DataTile | WriteKind::Issuer)),
+        kinds[2..checkpoint].iter().all(|k| matches!(
+            k,
+            WriteKind::Tile | WriteKind::DataTile | WriteKind::Issuer | WriteKind::Delete
+        )),
         "{kinds:?}"
     );
     assert_eq!(&kinds[checkpoint + 1..], &[WriteKind::Dedup]);

@@ -390,3 +390,25 @@ async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
         .unwrap();
     assert!(matches!(err, LogError::Corrupt(_)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_latest_staging_bundle_is_kept() {
+    let fixture = Fixture::new();
+    let (memory, objects, state) = memory();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    for _ in 0..3 {
+        add_all(&log, &fixture.precert_chains(2).await).await;
+    }
+    log.shutdown().await;
+    let staging: Vec<String> = memory
+        .object_paths()
+        .into_iter()
+        .filter(|p| p.starts_with("staging/"))
+        .collect();
+    assert_eq!(staging.len(), 1, "{staging:?}");
+    assert!(staging[0].starts_with("staging/6-"), "{staging:?}");
+}

@@ -6,7 +6,8 @@
 //!
 //! 1. puts the **staging bundle** (every new tile and issuer) at `staging/<size>-<root>`;
 //! 2. **compare-and-swaps the checkpoint** in the trusted state: this is the commit point;
-//! 3. puts the tiles and `issuer/<hex>` objects;
+//! 3. puts the tiles and `issuer/<hex>` objects, and deletes the previous pass's staging
+//!    bundle (only the trusted checkpoint's own bundle is ever read);
 //! 4. puts the public `checkpoint`;
 //! 5. records the dedup and leaf-hash index entries;
 //! 6. answers the waiters with their SCTs.
@@ -260,7 +261,11 @@ impl Sequencer {
         }
 
         // (3)–(5), each retried: the pass is committed, these only publish it.
-        if let Err(err) = self.publish(&batch).await {
+        // The previous checkpoint's bundle is no longer needed once this one is committed:
+        // recovery only ever reads the trusted checkpoint's own bundle.
+        let previous_staging =
+            (edge.tree_size > 0).then(|| staging_path(edge.tree_size, &edge.root));
+        if let Err(err) = self.publish(&batch, previous_staging.as_deref()).await {
             tracing::error!(error = %err, tree_size = batch.new_size,
                 "publishing a committed pass failed; recovering before the next pass");
             self.fail_all(jobs, &format!("publishing the committed tree: {err}"));
@@ -314,14 +319,21 @@ impl Sequencer {
     }
 
     /// Steps (3)–(5) of a committed pass, each retried a few times.
-    async fn publish(&self, batch: &Batch) -> Result<(), StorageError> {
+    async fn publish(
+        &self,
+        batch: &Batch,
+        previous_staging: Option<&str>,
+    ) -> Result<(), StorageError> {
         // (3) Tiles and issuers, immutable: a retry or a recovery rewriting identical bytes
-        // is a no-op.
+        // is a no-op. Then the previous pass's staging bundle goes, so bundles do not pile up.
         retry(|| async {
             for (path, bytes) in &batch.objects {
                 self.objects
                     .put(path, bytes.clone(), PutMode::Immutable)
                     .await?;
+            }
+            if let Some(previous) = previous_staging {
+                self.objects.delete(previous).await?;
             }
             Ok(())
         })
