@@ -11,7 +11,13 @@
 //! committed entry is also recorded under its Merkle leaf hash (`SHA-256(0x00 ‖
 //! MerkleTreeLeaf)`, RFC 6962 §2.1) in the same table, for `get-proof-by-hash` (RFC 6962
 //! §4.5): look it up with `trusted_state().get_dedup(&leaf_hash)`. The two key spaces share
-//! the table safely: a collision would need a SHA-256 preimage of one domain in the other.
+//! the table safely: their inputs always differ (a DER certificate starts with `0x30`, a leaf
+//! hash input with `0x00`), so a clash would be a SHA-256 collision.
+//!
+//! Both kinds of entry are written after the commit (sequencer step 5). A pass that failed
+//! after its commit leaves its entries in the tree but not in the index: a resubmission then
+//! logs the certificate again (harmless in CT), and `get-proof-by-hash` does not find the
+//! earlier copy (its tiles still prove it).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
