@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use ct_core::SignedEntry;
 use ct_core::checkpoint::{sign_checkpoint, verify_checkpoint};
 use ct_core::merkle::{EMPTY_ROOT, Hash, tree_hash};
 use ct_core::sth::TreeHead;
@@ -14,7 +15,8 @@ use ct_core::tile_leaf::{TileLeaf, decode_data_tile};
 
 use crate::log::{LogConfig, LogError};
 use crate::storage::{
-    CHECKPOINT_PATH, ObjectStore, PutMode, StagingBundle, TrustedState, staging_path,
+    CHECKPOINT_PATH, DedupKey, DedupValue, ObjectStore, PutMode, StagingBundle, TrustedState,
+    staging_path,
 };
 
 /// How many times a computation may ask for tiles it has not seen: each round fetches every
@@ -239,6 +241,13 @@ pub(crate) async fn recover(
                 ))
             })?;
             bundle.apply(objects).await?;
+            // The index entries of the last pass may be lost: a directory store commits them
+            // durably only with the next checkpoint swap, and a pass may fail after its swap.
+            // Its data tiles are in the bundle; re-recording them is idempotent.
+            let entries = index_entries(&bundle)?;
+            if !entries.is_empty() {
+                state.put_dedup(&entries).await?;
+            }
         }
         let size = head.tree_size;
         let root = edge
@@ -303,4 +312,43 @@ pub(crate) async fn recover(
         .put(CHECKPOINT_PATH, Bytes::from(checkpoint), PutMode::Mutable)
         .await?;
     Ok(edge)
+}
+
+/// The dedup and leaf-hash index entries (see `crate::log`) of every entry in the data tiles of
+/// a staging bundle.
+fn index_entries(bundle: &StagingBundle) -> Result<Vec<(DedupKey, DedupValue)>, LogError> {
+    let mut entries = Vec::new();
+    for object in bundle.objects() {
+        let Ok(TilePath::Data(tile)) = TilePath::parse(object.path()) else {
+            continue;
+        };
+        let corrupt = |err: &dyn std::fmt::Display| {
+            LogError::Corrupt(format!("staging data tile {}: {err}", object.path()))
+        };
+        let leaves = decode_data_tile(object.bytes(), tile.width()).map_err(|e| corrupt(&e))?;
+        for (leaf_index, leaf) in (tile.n() * u64::from(FULL_TILE_WIDTH)..).zip(&leaves) {
+            let value = DedupValue {
+                leaf_index,
+                timestamp: leaf.timestamped_entry.timestamp,
+            };
+            entries.push((leaf.leaf_hash().map_err(|e| corrupt(&e))?, value));
+            // The dedup key is the SHA-256 of the submitted chain[0]: the precertificate, or
+            // the certificate an x509 entry holds.
+            let submitted = match (&leaf.pre_certificate, &leaf.timestamped_entry.entry) {
+                (Some(pre), _) => Some(pre.as_slice()),
+                (None, SignedEntry::X509(der)) => Some(der.as_slice()),
+                (None, SignedEntry::Precert(_)) => None,
+            };
+            if let Some(der) = submitted {
+                entries.push((sha256(der), value));
+            }
+        }
+    }
+    Ok(entries)
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref());
+    out
 }
