@@ -10,18 +10,21 @@
 //!    bundle (only the trusted checkpoint's own bundle is ever read);
 //! 4. puts the public `checkpoint`;
 //! 5. records the dedup and leaf-hash index entries;
-//! 6. answers the waiters with their SCTs.
+//! 6. answers the waiters with their SCTs (signed while the pass was computed, before any
+//!    write, so a signing failure leaves nothing behind; released only now).
 //!
 //! Why this order: an SCT is a promise to include the entry, so none is released before the
 //! commit point (2). The swap happens only once the staging bundle is durable (1), so whatever
 //! a crash interrupts in (3)–(5), recovery finds every object of the committed tree in the
 //! bundle. The public checkpoint (4) follows the tiles (3) so readers never see a checkpoint
 //! whose tiles are missing. Dedup entries (5) come last: losing them only costs a duplicate
-//! entry on resubmission, never an SCT for an entry that is not in the log.
+//! entry on resubmission, never an SCT for an entry that is not in the log; and recovery
+//! re-records the last pass's entries from its bundle (a directory store makes them durable
+//! only with the next swap).
 //!
 //! Failures: before (2) the tree did not grow, the pass's waiters get `Unavailable` and its
 //! in-memory state is dropped (a stray staging bundle is harmless: it is named by size and
-//! root and only read for the trusted checkpoint's). A swap failing with a storage error may or
+//! root and only read for the trusted checkpoint's; such strays are not deleted). A swap failing with a storage error may or
 //! may not have been applied, and failures after (2), retried a few times, leave a committed
 //! tree with missing objects: in both cases the waiters get `Unavailable` and the next pass
 //! first re-runs the open-time recovery. A swap mismatch means another writer: the sequencer
