@@ -204,3 +204,30 @@ async fn a_crash_at_every_write_of_a_pass_over_a_directory() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_recovery_is_retried_before_the_next_pass() {
+    let fixture = Fixture::new();
+    let chains = fixture.precert_chains(4 * BATCH).await;
+    let store = Arc::new(FaultInjecting::new(MemoryStore::new()));
+    let log = open(&fixture, store.clone(), store.clone()).await;
+    let mut answered = Answered::new();
+    add_batch(&fixture, &log, &chains[..BATCH], &mut answered).await;
+    let seen = check_log(&fixture, &*store, &*store, &answered, None).await;
+
+    // The swap takes effect but reports failure: the sequencer must recover.
+    store.inject_on(WriteKind::CompareAndSwap, 1, Fault::FailAfterPersist);
+    let ok = add_batch(&fixture, &log, &chains[BATCH..2 * BATCH], &mut answered).await;
+    assert_eq!(ok, 0);
+    // Its recovery's first write fails too: that pass is refused, nothing grows.
+    store.inject_at(1, Fault::Fail);
+    let ok = add_batch(&fixture, &log, &chains[2 * BATCH..3 * BATCH], &mut answered).await;
+    assert_eq!(ok, 0);
+    // The next pass recovers and commits.
+    let ok = add_batch(&fixture, &log, &chains[3 * BATCH..], &mut answered).await;
+    assert_eq!(ok, BATCH);
+    let after = check_log(&fixture, &*store, &*store, &answered, Some(seen)).await;
+    // The swapped-but-unanswered pass is in the tree too.
+    assert_eq!(after.size, 3 * BATCH as u64);
+    log.shutdown().await;
+}
