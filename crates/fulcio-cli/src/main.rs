@@ -1,6 +1,7 @@
-//! The `fulcio` command (Fulcio spec §7): `serve` and `version`. Logging is set up here and
+//! The `fulcio` command (Fulcio spec §7): `serve`, `ctlog serve` and `version`. Logging is set up here and
 //! errors become a message on stderr and exit status 1; the libraries never print or exit.
 
+mod ctlog;
 mod go_duration;
 mod logging;
 mod serve;
@@ -23,6 +24,12 @@ struct Cli {
 enum Command {
     /// start http server with configured api
     Serve(Box<serve::ServeArgs>),
+    /// Certificate Transparency log commands
+    Ctlog {
+        /// The ctlog subcommand.
+        #[command(subcommand)]
+        command: ctlog::CtlogCommand,
+    },
     /// Prints the version
     Version {
         /// print JSON instead of text
@@ -52,24 +59,38 @@ fn main() -> ExitCode {
             for key in unknown_settings {
                 tracing::warn!(key, "config file: ignoring a setting that names no flag");
             }
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(err) => {
-                    eprintln!("Error: starting the async runtime: {err}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(serve::run(*args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(error = %err, "fulcio serve failed");
-                    eprintln!("Error: {err}");
-                    ExitCode::FAILURE
-                }
-            }
+            run_async("fulcio serve", serve::run(*args))
+        }
+        Command::Ctlog {
+            command: ctlog::CtlogCommand::Serve(args),
+        } => {
+            logging::init(args.log_type);
+            run_async("fulcio ctlog serve", ctlog::serve(args))
+        }
+    }
+}
+
+/// Runs `work` on a multi-threaded runtime; an error becomes a message and exit status 1.
+fn run_async<E: std::fmt::Display>(
+    what: &str,
+    work: impl std::future::Future<Output = Result<(), E>>,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("Error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "{what} failed");
+            eprintln!("Error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

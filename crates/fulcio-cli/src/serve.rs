@@ -5,9 +5,14 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use ca::{AlgorithmRegistry, CertificateAuthority, KeyKind};
 use clap::{Args, ValueEnum};
+use ct_log::log::BatchConfig;
 use fulcio_server::{
     Issuance, ListenAddress, Listeners, Server,
     ct::{CtLog, HttpCtLog, HttpCtLogOptions},
+    ct_embedded::{
+        DEFAULT_ORIGIN, DirectoryLogOptions, EmbeddedCtLog, SIGNING_KEY_FILE, bind_log_listener,
+        open_directory_log, roots_from_der, serve_log,
+    },
 };
 use oidc::{FulcioConfig, TokenVerifier, VerifierOptions};
 
@@ -173,21 +178,62 @@ pub struct ServeArgs {
     )]
     pub client_signing_algorithms: Vec<String>,
 
-    /// host and path (with log prefix at the end) to the ct log; empty disables CT
-    #[arg(
-        long = "ct-log-url",
-        env = "FULCIO_SERVE_CT_LOG_URL",
-        default_value = "http://localhost:6962/test"
-    )]
-    pub ct_log_url: String,
+    /// host and path (with log prefix at the end) to an external ct log; empty disables CT;
+    /// unset (ours) runs the embedded CT log in-process (see the --ct-log-* flags below)
+    #[arg(long = "ct-log-url", env = "FULCIO_SERVE_CT_LOG_URL")]
+    pub ct_log_url: Option<String>,
 
-    /// ct log origin name, if different from the URL
+    /// With --ct-log-url: the Host header to send to the external log, if different from the
+    /// URL (upstream). With the embedded log: the log's checkpoint origin (default
+    /// "fulcio-rs-ct-log"; keep it stable, it names the log in every checkpoint)
     #[arg(
         long = "ct-log-origin",
         env = "FULCIO_SERVE_CT_LOG_ORIGIN",
         default_value = ""
     )]
     pub ct_log_origin: String,
+
+    /// Embedded CT log: its signing key (PEM PKCS#8 or SEC1, ECDSA P-256); generated (mode
+    /// 0600) when the file does not exist. Default: log-key.pem in --ct-log-data-dir
+    #[arg(long = "ct-log-key", env = "FULCIO_SERVE_CT_LOG_KEY")]
+    pub ct_log_key: Option<PathBuf>,
+
+    /// Embedded CT log: its data directory (tiles, checkpoint, state; locked while in use).
+    /// Its public key is written there as log-public-key.pem
+    #[arg(
+        long = "ct-log-data-dir",
+        env = "FULCIO_SERVE_CT_LOG_DATA_DIR",
+        default_value = "./fulcio-data/ctlog"
+    )]
+    pub ct_log_data_dir: PathBuf,
+
+    /// Embedded CT log: the host its RFC 6962 / static-ct-api listener binds
+    #[arg(
+        long = "ct-log-host",
+        env = "FULCIO_SERVE_CT_LOG_HOST",
+        default_value = "0.0.0.0"
+    )]
+    pub ct_log_host: String,
+
+    /// Embedded CT log: the port of its listener (0: chosen by the OS)
+    #[arg(
+        long = "ct-log-port",
+        env = "FULCIO_SERVE_CT_LOG_PORT",
+        default_value_t = 6962
+    )]
+    pub ct_log_port: u16,
+
+    /// Embedded CT log: the most entries one sequencing pass commits
+    #[arg(
+        long = "ct-log-batch-max-entries",
+        env = "FULCIO_SERVE_CT_LOG_BATCH_MAX_ENTRIES",
+        default_value_t = 512
+    )]
+    pub ct_log_batch_max_entries: usize,
+
+    /// Embedded CT log: how long a sequencing pass waits after its first entry for more, e.g. 25ms
+    #[arg(long = "ct-log-batch-max-delay", env = "FULCIO_SERVE_CT_LOG_BATCH_MAX_DELAY", default_value = "25ms", value_parser = duration)]
+    pub ct_log_batch_max_delay: Duration,
 
     /// Path to a PEM-encoded public key of the CT log, used to verify SCTs
     #[arg(
@@ -454,7 +500,14 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
     tracing::info!(source = ?source, "loaded identity configuration");
 
     let (authority, _watcher) = certificate_authority(kind, &args)?;
-    let ct_log = ct_log(&args)?;
+    let (ct_log, embedded) = match &args.ct_log_url {
+        None => {
+            let embedded = embedded_ct_log(&args, &authority).await?;
+            let client: Arc<dyn CtLog> = Arc::new(EmbeddedCtLog::new(embedded.log.clone()));
+            (Some(client), Some(embedded))
+        }
+        Some(url) => (http_ct_log(&args, url)?, None),
+    };
     if ct_log.is_none() {
         tracing::warn!(
             "--ct-log-url is empty: certificates are issued without Certificate Transparency"
@@ -490,16 +543,121 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
         .bind()
         .await?;
     // The documented start-up line (see `RunningServer::startup_line`), printed as is so that
-    // scripts can read the bound ports whatever the log format.
-    eprintln!("{}", running.startup_line());
+    // scripts can read the bound ports whatever the log format; with the embedded CT log it
+    // ends with `, CT log on <addr>`.
+    let Some(embedded) = embedded else {
+        eprintln!("{}", running.startup_line());
+        tracing::info!(
+            http = %running.http_addr,
+            grpc = %running.grpc_addr,
+            duplex = running.is_duplex(),
+            "listening"
+        );
+        running.run_until(shutdown_signal()).await;
+        return Ok(());
+    };
+    eprintln!("{}, CT log on {}", running.startup_line(), embedded.addr);
     tracing::info!(
         http = %running.http_addr,
         grpc = %running.grpc_addr,
+        ct_log = %embedded.addr,
         duplex = running.is_duplex(),
         "listening"
     );
+    let (stop_log_tx, stop_log_rx) = tokio::sync::oneshot::channel::<()>();
+    let log_server = tokio::spawn(serve_log(embedded.listener, embedded.log.clone(), async {
+        let _ = stop_log_rx.await;
+    }));
     running.run_until(shutdown_signal()).await;
+    // The CA has stopped issuing: stop the log's listener, then drain and stop its sequencer
+    // (pending submissions are still committed) so the data directory is left clean.
+    let _ = stop_log_tx.send(());
+    match log_server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "the CT log listener failed"),
+        Err(err) => tracing::error!(error = %err, "the CT log listener task failed"),
+    }
+    embedded.log.shutdown().await;
+    tracing::info!("CT log stopped");
     Ok(())
+}
+
+/// The embedded CT log, opened and with its listener bound.
+struct EmbeddedLog {
+    log: Arc<ct_log::log::Log>,
+    listener: tokio::net::TcpListener,
+    addr: std::net::SocketAddr,
+}
+
+/// Opens the embedded CT log (accepting chains to the CA's root) and binds its listener.
+///
+/// The accepted root is the last certificate of the CA's chain at start-up. A file CA reload
+/// (`--fileca-watch`) normally keeps the same root (a new intermediate or key under it); a new
+/// root needs a restart for the log to accept its chains.
+async fn embedded_ct_log(
+    args: &ServeArgs,
+    authority: &CertificateAuthority,
+) -> Result<EmbeddedLog, ServeCommandError> {
+    let ct_err = |e: &dyn std::fmt::Display| ServeCommandError::CtLog(e.to_string());
+    let current = authority.current();
+    let root = current
+        .chain()
+        .last()
+        .cloned()
+        .ok_or_else(|| ServeCommandError::CtLog("the CA has an empty chain".to_owned()))?;
+    let roots = roots_from_der(vec![root]).map_err(|e| ct_err(&e))?;
+    let origin = if args.ct_log_origin.is_empty() {
+        DEFAULT_ORIGIN.to_owned()
+    } else {
+        args.ct_log_origin.clone()
+    };
+    let options = DirectoryLogOptions {
+        data_dir: args.ct_log_data_dir.clone(),
+        key_path: args
+            .ct_log_key
+            .clone()
+            .unwrap_or_else(|| args.ct_log_data_dir.join(SIGNING_KEY_FILE)),
+        origin,
+        batch: BatchConfig {
+            max_entries: args.ct_log_batch_max_entries.max(1),
+            max_delay: args.ct_log_batch_max_delay,
+            ..BatchConfig::default()
+        },
+    };
+    let log = open_directory_log(&options, roots)
+        .await
+        .map_err(|e| ct_err(&e))?;
+    let (listener, addr) = bind_log_listener(&args.ct_log_host, args.ct_log_port)
+        .await
+        .map_err(|e| {
+            ServeCommandError::CtLog(format!(
+                "CT log listener {}:{}: {e}",
+                args.ct_log_host, args.ct_log_port
+            ))
+        })?;
+    tracing::info!(
+        data_dir = %options.data_dir.display(),
+        origin = %options.origin,
+        log_id = %hex_log_id(&log),
+        "embedded CT log open"
+    );
+    Ok(EmbeddedLog {
+        log,
+        listener,
+        addr,
+    })
+}
+
+/// The log ID (SHA-256 of the key's SPKI) in hex, for the server log.
+pub(crate) fn hex_log_id(log: &ct_log::log::Log) -> String {
+    use std::fmt::Write as _;
+    log.public_key()
+        .log_id()
+        .iter()
+        .fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 /// The CA, and the file watcher to keep alive for `--fileca-watch`.
@@ -537,9 +695,9 @@ fn certificate_authority(
     }
 }
 
-/// The CT log client, or `None` when `--ct-log-url` is empty.
-fn ct_log(args: &ServeArgs) -> Result<Option<Arc<dyn CtLog>>, ServeCommandError> {
-    if args.ct_log_url.is_empty() {
+/// The external CT log client, or `None` when `--ct-log-url` is empty.
+fn http_ct_log(args: &ServeArgs, url: &str) -> Result<Option<Arc<dyn CtLog>>, ServeCommandError> {
+    if url.is_empty() {
         return Ok(None);
     }
     let read = |flag: &str, path: &str| -> Result<Option<Vec<u8>>, ServeCommandError> {
@@ -556,13 +714,12 @@ fn ct_log(args: &ServeArgs) -> Result<Option<Arc<dyn CtLog>>, ServeCommandError>
         tls_ca_cert_pem: read("--ct-log.tls-ca-cert", &args.ct_log_tls_ca_cert)?,
         timeout: Some(CT_LOG_TIMEOUT),
     };
-    let log = HttpCtLog::new(&args.ct_log_url, options)
-        .map_err(|e| ServeCommandError::CtLog(e.to_string()))?;
+    let log = HttpCtLog::new(url, options).map_err(|e| ServeCommandError::CtLog(e.to_string()))?;
     Ok(Some(Arc::new(log)))
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -20,6 +20,7 @@ pub mod api;
 pub mod build_info;
 pub mod certificate_pem;
 pub mod ct;
+pub mod ct_embedded;
 pub mod error;
 pub mod grpc;
 pub mod http;

@@ -10,6 +10,7 @@
 
 mod certificate_profile;
 mod client_variants;
+mod ct_log;
 mod issuance;
 mod rejections;
 mod support;

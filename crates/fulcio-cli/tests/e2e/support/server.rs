@@ -1,5 +1,6 @@
-//! Runs the real `fulcio` binary (`fulcio serve`, CT disabled, the ephemeral CA unless a test
-//! names another) on loopback ports chosen by the OS, and kills it when the test is done.
+//! Runs the real `fulcio` binary (`fulcio serve`, CT disabled unless a test passes `--ct-log-*`
+//! flags, the ephemeral CA unless a test names another) on loopback ports chosen by the OS, and
+//! kills it when the test is done. [`CtlogServer`] runs `fulcio ctlog serve` the same way.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -15,7 +16,8 @@ use tokio::process::{Child, Command};
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
 /// The start of the line `fulcio serve` prints on stderr once it listens:
-/// `fulcio: serving HTTP on 127.0.0.1:PORT, gRPC on 127.0.0.1:PORT, metrics on 127.0.0.1:PORT`.
+/// `fulcio: serving HTTP on 127.0.0.1:PORT, gRPC on 127.0.0.1:PORT, metrics on 127.0.0.1:PORT`,
+/// followed by `, CT log on 127.0.0.1:PORT` with the embedded CT log.
 const READY_PREFIX: &str = "fulcio: serving HTTP on ";
 
 /// An OIDC issuer entry of the Fulcio config file (spec §3.1, JSON form).
@@ -101,6 +103,7 @@ pub struct FulcioServer {
     http: String,
     grpc: String,
     metrics: String,
+    ct_log: Option<String>,
     stderr: Arc<Mutex<String>>,
     // Holds the config file for the server's lifetime.
     _dir: tempfile::TempDir,
@@ -132,15 +135,21 @@ pub fn config_json(issuers: &[IssuerConfig]) -> Value {
     json!({ "OIDCIssuers": map })
 }
 
-/// Parses `HOST:PORT, gRPC on HOST:PORT, metrics on HOST:PORT` (after [`READY_PREFIX`]).
-fn parse_ready_line(rest: &str) -> Option<(String, String, String)> {
+/// Parses `HOST:PORT, gRPC on HOST:PORT, metrics on HOST:PORT[, CT log on HOST:PORT]` (after
+/// [`READY_PREFIX`]).
+fn parse_ready_line(rest: &str) -> Option<(String, String, String, Option<String>)> {
     let (http, rest) = rest.split_once(", gRPC on ")?;
     let (grpc, rest) = rest.split_once(", metrics on ")?;
     let metrics = rest.split_whitespace().next()?;
+    let ct_log = rest
+        .split_once(", CT log on ")
+        .and_then(|(_, ct)| ct.split_whitespace().next())
+        .map(str::to_owned);
     Some((
         http.trim().to_owned(),
         grpc.trim().to_owned(),
         metrics.trim_end_matches(',').to_owned(),
+        ct_log,
     ))
 }
 
@@ -171,10 +180,17 @@ impl FulcioServer {
         let config_path = dir.path().join("config.json");
         std::fs::write(&config_path, config_json(issuers).to_string()).expect("writing config");
 
+        // CT is off unless the test configures it (embedded log or --ct-log-url).
+        let ct_configured = extra.iter().any(|a| a.starts_with("--ct-log-"));
+        let disable_ct: &[&str] = if ct_configured {
+            &[]
+        } else {
+            &["--ct-log-url", ""]
+        };
         let mut child = Command::new(fulcio_bin())
             .arg("serve")
             .args(ca.args())
-            .args(["--ct-log-url", ""])
+            .args(disable_ct)
             .arg("--config-path")
             .arg(&config_path)
             .args(["--host", "127.0.0.1", "--port", "0"])
@@ -201,7 +217,7 @@ impl FulcioServer {
             Err("stderr closed before the server said it was serving".to_owned())
         })
         .await;
-        let (http, grpc, metrics) = match ready {
+        let (http, grpc, metrics, ct_log) = match ready {
             Ok(Ok(addrs)) => addrs,
             other => {
                 let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
@@ -225,9 +241,20 @@ impl FulcioServer {
             http,
             grpc,
             metrics,
+            ct_log,
             stderr,
             _dir: dir,
         }
+    }
+
+    /// Base URL of the embedded CT log's listener, if the server runs one.
+    pub fn ct_log_url(&self) -> Option<String> {
+        self.ct_log.as_ref().map(|a| format!("http://{a}"))
+    }
+
+    /// Kills the server and waits until it has exited (so its CT data directory is free).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// Base URL of the HTTP API, e.g. `http://127.0.0.1:41234`.
@@ -271,6 +298,55 @@ impl FulcioServer {
     }
 }
 
+/// A running `fulcio ctlog serve`.
+pub struct CtlogServer {
+    child: Child,
+    addr: String,
+}
+
+impl CtlogServer {
+    /// Starts `fulcio ctlog serve` on 127.0.0.1 (port chosen by the OS) with `args`.
+    pub async fn start(args: &[&std::ffi::OsStr]) -> CtlogServer {
+        let mut child = Command::new(fulcio_bin())
+            .args(["ctlog", "serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawning fulcio ctlog serve");
+        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let mut log = String::new();
+        let ready = tokio::time::timeout(STARTUP_LIMIT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.push_str(&line);
+                log.push('\n');
+                if let Some(addr) = line.strip_prefix("fulcio: serving CT log on ") {
+                    return Some(addr.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let Ok(Some(addr)) = ready else {
+            panic!("fulcio ctlog serve did not start; stderr:\n{log}");
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        CtlogServer { child, addr }
+    }
+
+    /// The log's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Kills the log and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_ready_line;
@@ -284,10 +360,17 @@ mod tests {
             (
                 "127.0.0.1:1".into(),
                 "127.0.0.1:2".into(),
-                "127.0.0.1:3".into()
+                "127.0.0.1:3".into(),
+                None
             ),
             "addresses in order"
         );
+        let parsed = parse_ready_line(
+            "127.0.0.1:1, gRPC on 127.0.0.1:2, metrics on 127.0.0.1:3, CT log on 127.0.0.1:4",
+        )
+        .unwrap();
+        assert_eq!(parsed.2, "127.0.0.1:3");
+        assert_eq!(parsed.3.as_deref(), Some("127.0.0.1:4"));
         assert!(
             parse_ready_line("127.0.0.1:1").is_none(),
             "incomplete line rejected"
