@@ -345,3 +345,76 @@ async fn standalone_ctlog_serve_as_an_external_log() {
     server.stop().await;
     log.stop().await;
 }
+
+/// sigstore-python's own SCT check (`sigstore._internal.sct.verify_sct`, as `sigstore verify`
+/// runs it) over a certificate, its issuer chain and the log's key: argv 1..3 are PEM files.
+const SIGSTORE_VERIFY_SCT: &str = r#"
+import base64
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sigstore_models.common import v1 as common_v1
+from sigstore._internal.trust import CTKeyring, Keyring
+from sigstore._internal.sct import verify_sct
+
+cert = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+chain = x509.load_pem_x509_certificates(open(sys.argv[2], "rb").read())
+spki = serialization.load_pem_public_key(open(sys.argv[3], "rb").read()).public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+# The model's bytes fields take the protobuf-JSON form: base64 text.
+key = common_v1.PublicKey(
+    raw_bytes=base64.b64encode(spki).decode(), key_details=common_v1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
+)
+verify_sct(cert, chain, CTKeyring(Keyring([key])))
+print("SCT verified")
+"#;
+
+/// The Python of the venv that `scripts/ensure-test-deps` installs sigstore into.
+fn sigstore_python() -> std::path::PathBuf {
+    let cache = std::env::var_os("FULCIO_TEST_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache").join("fulcio-rs"))
+        })
+        .expect("FULCIO_TEST_CACHE or HOME");
+    let python = cache.join("sigstore-venv").join("bin").join("python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/ensure-test-deps",
+        python.display()
+    );
+    python
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigstore_python_verifies_the_embedded_sct() {
+    let python = sigstore_python();
+    let issuer = FakeIssuer::start().await;
+    let data = tempfile::tempdir().expect("data dir");
+    let server = start(&issuer, &embedded_flags(data.path())).await;
+    let chain = issue_embedded(&server, &issuer).await;
+    let files = tempfile::tempdir().expect("scratch dir");
+    let to_pem = |der: &Vec<u8>| pem::encode(&pem::Pem::new("CERTIFICATE", der.clone()));
+    let cert = files.path().join("cert.pem");
+    let issuers = files.path().join("chain.pem");
+    std::fs::write(&cert, to_pem(&chain[0])).expect("writing cert");
+    std::fs::write(&issuers, chain[1..].iter().map(to_pem).collect::<String>())
+        .expect("writing chain");
+    let output = tokio::process::Command::new(&python)
+        .arg("-c")
+        .arg(SIGSTORE_VERIFY_SCT)
+        .arg(&cert)
+        .arg(&issuers)
+        .arg(data.path().join("log-public-key.pem"))
+        .output()
+        .await
+        .expect("running sigstore-python");
+    assert!(
+        output.status.success(),
+        "sigstore-python refused the SCT: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    server.stop().await;
+}
