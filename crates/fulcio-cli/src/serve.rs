@@ -502,6 +502,12 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
     let (authority, _watcher) = certificate_authority(kind, &args)?;
     let (ct_log, embedded) = match &args.ct_log_url {
         None => {
+            if !args.ct_log_public_key_path.is_empty() || !args.ct_log_tls_ca_cert.is_empty() {
+                // Both only concern an external log; the embedded one signs with its own key.
+                tracing::warn!(
+                    "--ct-log-public-key-path and --ct-log.tls-ca-cert are ignored without --ct-log-url"
+                );
+            }
             let embedded = embedded_ct_log(&args, &authority).await?;
             let client: Arc<dyn CtLog> = Arc::new(EmbeddedCtLog::new(embedded.log.clone()));
             (Some(client), Some(embedded))
