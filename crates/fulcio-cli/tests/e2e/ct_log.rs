@@ -346,15 +346,18 @@ async fn standalone_ctlog_serve_as_an_external_log() {
     log.stop().await;
 }
 
-/// sigstore-python's own SCT check (`sigstore._internal.sct.verify_sct`, as `sigstore verify`
-/// runs it) over a certificate, its issuer chain and the log's key: argv 1..3 are PEM files.
+/// sigstore-python's own SCT check, the way `sigstore verify` reaches it: a `trusted_root.json`
+/// (the shape of spec/clients.md: `tlogs`, `certificateAuthorities`, `ctlogs` with the log's
+/// SPKI and `logId.keyId` = SHA-256 of it) is written and loaded with `TrustedRoot.from_file`,
+/// its CT keyring taken with `ct_keyring(KeyringPurpose.VERIFY)`, and
+/// `sigstore._internal.sct.verify_sct` run over the certificate and its issuer chain.
+/// argv 1..4: certificate PEM, issuer chain PEM, log public key PEM, where to write the root.
 const SIGSTORE_VERIFY_SCT: &str = r#"
-import base64
-import sys
+import base64, hashlib, json, sys
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sigstore_models.common import v1 as common_v1
-from sigstore._internal.trust import CTKeyring, Keyring
+from sigstore.models import TrustedRoot
+from sigstore._internal.trust import KeyringPurpose
 from sigstore._internal.sct import verify_sct
 
 cert = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
@@ -362,11 +365,29 @@ chain = x509.load_pem_x509_certificates(open(sys.argv[2], "rb").read())
 spki = serialization.load_pem_public_key(open(sys.argv[3], "rb").read()).public_bytes(
     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
 )
-# The model's bytes fields take the protobuf-JSON form: base64 text.
-key = common_v1.PublicKey(
-    raw_bytes=base64.b64encode(spki).decode(), key_details=common_v1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256
-)
-verify_sct(cert, chain, CTKeyring(Keyring([key])))
+b64 = lambda data: base64.b64encode(data).decode()
+start = {"start": "2020-01-01T00:00:00Z"}
+trusted_root = {
+    "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "tlogs": [],
+    "certificateAuthorities": [{
+        "subject": {"organization": "sigstore", "commonName": "fulcio-rs test"},
+        "uri": "http://127.0.0.1",
+        "certChain": {"certificates": [
+            {"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in chain
+        ]},
+        "validFor": start,
+    }],
+    "ctlogs": [{
+        "baseUrl": "http://127.0.0.1",
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {"rawBytes": b64(spki), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": start},
+        "logId": {"keyId": b64(hashlib.sha256(spki).digest())},
+    }],
+}
+json.dump(trusted_root, open(sys.argv[4], "w"))
+keyring = TrustedRoot.from_file(sys.argv[4]).ct_keyring(KeyringPurpose.VERIFY)
+verify_sct(cert, chain, keyring)
 print("SCT verified")
 "#;
 
@@ -407,6 +428,7 @@ async fn sigstore_python_verifies_the_embedded_sct() {
         .arg(&cert)
         .arg(&issuers)
         .arg(data.path().join("log-public-key.pem"))
+        .arg(files.path().join("trusted_root.json"))
         .output()
         .await
         .expect("running sigstore-python");
