@@ -11,6 +11,7 @@
 mod certificate_profile;
 mod client_variants;
 mod ct_log;
+mod ct_log_crash;
 mod issuance;
 mod rejections;
 mod support;
