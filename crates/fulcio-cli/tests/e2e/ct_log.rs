@@ -440,3 +440,72 @@ async fn sigstore_python_verifies_the_embedded_sct() {
     );
     server.stop().await;
 }
+
+/// The proofs the log serves, checked by an implementation that is not ours: the `ct-merkle`
+/// crate verifies, from the raw `leaf_input` of `get-entry-and-proof`, every entry's inclusion
+/// proof against the STH root, and the `get-sth-consistency` proof between two trees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_independent_merkle_implementation_accepts_the_served_proofs() {
+    use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
+    use sha2::Sha256;
+
+    let issuer = FakeIssuer::start().await;
+    let data = tempfile::tempdir().expect("data dir");
+    let server = start(&issuer, &embedded_flags(data.path())).await;
+    let base = server
+        .ct_log_url()
+        .expect("the startup line names the CT log");
+    let key = log_public_key(data.path());
+    let theirs = |sth: &SignedTreeHead| {
+        RootHash::<Sha256>::new(sth.tree_head.root_hash.into(), sth.tree_head.tree_size)
+    };
+    let flat = |value: &Value| hashes_of(value).concat();
+
+    // Each issuance returns only once its entry is durable and published, so the sizes grow
+    // one by one.
+    for _ in 0..2 {
+        issue_embedded(&server, &issuer).await;
+    }
+    let old = verified_sth(&base, &key, DEFAULT_ORIGIN).await;
+    for _ in 0..3 {
+        issue_embedded(&server, &issuer).await;
+    }
+    let new = verified_sth(&base, &key, DEFAULT_ORIGIN).await;
+    assert_eq!((old.tree_head.tree_size, new.tree_head.tree_size), (2, 5));
+
+    for index in 0..new.tree_head.tree_size {
+        let answer = get_json(&format!(
+            "{base}/ct/v1/get-entry-and-proof?leaf_index={index}&tree_size={}",
+            new.tree_head.tree_size
+        ))
+        .await;
+        let leaf_input = BASE64
+            .decode(answer["leaf_input"].as_str().expect("leaf_input"))
+            .expect("base64 leaf_input");
+        let proof = InclusionProof::<Sha256>::try_from_bytes(flat(&answer["audit_path"]))
+            .expect("well-formed audit path");
+        theirs(&new)
+            .verify_inclusion(&leaf_input, index, &proof)
+            .unwrap_or_else(|e| panic!("ct-merkle refuses the proof of leaf {index}: {e:?}"));
+        // The same proof must not prove another position.
+        let elsewhere = (index + 1) % new.tree_head.tree_size;
+        assert!(
+            theirs(&new)
+                .verify_inclusion(&leaf_input, elsewhere, &proof)
+                .is_err(),
+            "leaf {index}'s proof also proves position {elsewhere}"
+        );
+    }
+
+    let consistency = get_json(&format!(
+        "{base}/ct/v1/get-sth-consistency?first={}&second={}",
+        old.tree_head.tree_size, new.tree_head.tree_size
+    ))
+    .await;
+    let proof = ConsistencyProof::<Sha256>::try_from_bytes(flat(&consistency["consistency"]))
+        .expect("well-formed consistency proof");
+    theirs(&new)
+        .verify_consistency(&theirs(&old), &proof)
+        .expect("ct-merkle accepts the consistency proof");
+    server.stop().await;
+}
