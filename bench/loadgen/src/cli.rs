@@ -22,6 +22,52 @@ pub enum Command {
     Limit(LimitArgs),
     /// Run a stand-in RFC 6962 log (no storage) that signs SCTs, for loading the CT path.
     CtStub(CtStubArgs),
+    /// Load a running CT log (`fulcio ctlog serve`) with `add-pre-chain` alone and report.
+    CtSubmit(CtSubmitArgs),
+}
+
+/// `ct-submit` options.
+#[derive(Debug, clap::Args)]
+pub struct CtSubmitArgs {
+    /// The log's base URL (submissions go to `<url>/ct/v1/add-pre-chain`).
+    #[arg(long, default_value = "http://127.0.0.1:6962")]
+    pub url: String,
+    /// Directory of the CA that issues the precertificates (`ca.pem`, `ca-key.pem`), created
+    /// on first use; give `ca.pem` to the log's `--roots`.
+    #[arg(long)]
+    pub ca_dir: PathBuf,
+    /// Only create (or check) the CA in `--ca-dir`, then exit.
+    #[arg(long)]
+    pub init_only: bool,
+    /// Distinct precertificates made before the measured phase; every submission (warm-up
+    /// included) uses a new one, and a level ends early if they run out.
+    #[arg(long, default_value_t = 200_000)]
+    pub pool: usize,
+    /// Concurrent clients; a comma-separated list runs one level after another.
+    #[arg(long, default_value = "256", value_delimiter = ',')]
+    pub concurrency: Vec<usize>,
+    /// How long each level runs (after warm-up).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Unmeasured load before each level.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Per-request timeout.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// The log's process ID(s), for CPU (user/system) and peak RSS from /proc.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
+    /// The log's public key (PEM, e.g. `log-public-key.pem` in its data dir): a sample of the
+    /// returned SCTs is verified against it after each level; the run fails if one does not.
+    #[arg(long)]
+    pub log_public_key: Option<PathBuf>,
+    /// About how many SCTs to verify per run (every pool/N-th submission).
+    #[arg(long, default_value_t = 200)]
+    pub verify: usize,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ct-stub` options.

@@ -5,6 +5,7 @@
 
 mod cli;
 mod ct_stub;
+mod ct_submit;
 mod error;
 mod issuer;
 mod limit;
@@ -36,6 +37,7 @@ fn main() -> std::process::ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Limit(args) => limit::command(args),
             Command::CtStub(args) => ct_stub::serve(args).await,
+            Command::CtSubmit(args) => ct_submit::run(args).await,
         }
     });
     match result {

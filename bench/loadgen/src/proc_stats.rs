@@ -61,7 +61,7 @@ pub fn sample_all(pids: &[String], ticks_per_second: u64) -> Option<ProcSample> 
 
 /// utime and stime (fields 14 and 15) of a stat line; the command name may contain spaces, so
 /// fields are counted after its closing parenthesis.
-fn parse_stat_times(stat: &str) -> Option<(u64, u64)> {
+pub fn parse_stat_times(stat: &str) -> Option<(u64, u64)> {
     let after_name = &stat[stat.rfind(')')? + 1..];
     let mut fields = after_name.split_whitespace();
     // after_name starts at field 3 (state); utime is field 14.

@@ -241,7 +241,7 @@ async fn wait_for_server(client: &reqwest::Client, base: &str) -> Result<(), Loa
 }
 
 /// Samples the server(s) every 100 ms until told to stop, keeping the highest RSS seen.
-fn spawn_rss_sampler(
+pub(crate) fn spawn_rss_sampler(
     pids: Vec<String>,
     ticks: u64,
     stop: Arc<AtomicBool>,
