@@ -128,8 +128,8 @@ pub fn issuer_key_hash(issuer_certificate_der: &[u8]) -> Result<[u8; 32], CtErro
 }
 
 /// The `PreCert` entry a log signs for a precertificate (RFC 6962 §3.1, §3.2): its TBS without
-/// the poison extension, which must be present exactly once and critical, and the issuer's key
-/// hash.
+/// the poison extension, which must be present exactly once, critical and ASN.1 NULL, and the
+/// issuer's key hash.
 pub fn precert_entry_from_precertificate(
     precertificate_der: &[u8],
     issuer_certificate_der: &[u8],
@@ -140,6 +140,9 @@ pub fn precert_entry_from_precertificate(
         .single_extension(POISON_OID, "precertificate poison")?;
     if !poison.critical {
         return Err(CtError::PoisonNotCritical);
+    }
+    if poison.extn_value.as_bytes() != POISON_VALUE {
+        return Err(CtError::PoisonNotNull);
     }
     Ok(PreCert {
         issuer_key_hash: issuer_key_hash(issuer_certificate_der)?,

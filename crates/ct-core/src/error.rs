@@ -120,6 +120,9 @@ pub enum CtError {
     /// The precertificate poison is not marked critical (RFC 6962 §3.1).
     #[error("precertificate poison extension is not critical")]
     PoisonNotCritical,
+    /// The precertificate poison's value is not ASN.1 NULL (RFC 6962 §3.1).
+    #[error("precertificate poison extension's value is not ASN.1 NULL")]
+    PoisonNotNull,
     /// The issuer is a Precertificate Signing Certificate (EKU 1.3.6.1.4.1.11129.2.4.4), whose
     /// TBS rewrite (RFC 6962 §3.1) is not supported: Fulcio never uses one.
     #[error("precertificate signing certificates are not supported")]

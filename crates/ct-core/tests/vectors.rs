@@ -161,6 +161,27 @@ fn non_critical_poison_is_rejected() {
 }
 
 #[test]
+fn non_null_poison_is_rejected() {
+    // Rewrite the poison's extnValue from NULL (05 00) to an empty OCTET STRING (04 00): same
+    // length, so the DER stays well formed (the signature no longer matches, which the entry
+    // builder does not check).
+    let mut precert = vector("precert.der");
+    let poison = [
+        0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x03, 0x01, 0x01, 0xff,
+        0x04, 0x02, 0x05, 0x00,
+    ];
+    let at = precert
+        .windows(poison.len())
+        .position(|w| w == poison)
+        .expect("precert.der carries a critical NULL poison");
+    precert[at + poison.len() - 2] = 0x04;
+    assert!(matches!(
+        precert_entry_from_precertificate(&precert, &vector("ca.der")),
+        Err(CtError::PoisonNotNull)
+    ));
+}
+
+#[test]
 fn precert_signing_certificate_issuer_is_refused() {
     assert!(matches!(
         precert_entry_from_precertificate(
