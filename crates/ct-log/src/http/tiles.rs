@@ -150,8 +150,11 @@ fn decode_leaves(bytes: &[u8], tile: Tile) -> Result<Vec<TileLeaf>, ApiError> {
     match as_stored {
         Ok(leaves) => Ok(leaves),
         Err(first) if !tile.is_full() => {
-            let mut leaves = decode_data_tile(bytes, FULL_TILE_WIDTH).map_err(|_| {
-                ApiError::internal(format!("{} does not decode: {first}", TilePath::Data(tile)))
+            let mut leaves = decode_data_tile(bytes, FULL_TILE_WIDTH).map_err(|full| {
+                ApiError::internal(format!(
+                    "{} does not decode: {first} (nor as its full tile: {full})",
+                    TilePath::Data(tile)
+                ))
             })?;
             leaves.truncate(usize::from(tile.width()));
             Ok(leaves)
