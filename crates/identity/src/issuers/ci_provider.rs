@@ -19,7 +19,9 @@ use crate::{CertificateIdentity, IdentityError, SubjectAltName, go_fmt};
 pub(crate) struct CiProvider {
     subject: String,
     issuer: String,
-    claims: Map<String, Value>,
+    /// The template data (defaults overlaid by the stringified claims), built once from the
+    /// token's claims rather than cloning the whole claim map.
+    data: BTreeMap<String, String>,
     metadata: IssuerMetadata,
 }
 
@@ -39,7 +41,7 @@ impl CiProvider {
         Ok(Self {
             subject,
             issuer: token.issuer.clone(),
-            claims: token.claims.clone(),
+            data: template_data(&metadata.default_template_values, &token.claims),
             metadata: metadata.clone(),
         })
     }
@@ -72,7 +74,7 @@ impl IssuerPrincipal for CiProvider {
     }
 
     fn embed(&self) -> Result<CertificateIdentity, IdentityError> {
-        let data = template_data(&self.metadata.default_template_values, &self.claims);
+        let data = &self.data;
         let san_template = &self.metadata.subject_alternative_name_template;
         if san_template.trim().is_empty() {
             return Err(IdentityError::Embed(format!(
@@ -80,7 +82,7 @@ impl IssuerPrincipal for CiProvider {
                 self.issuer
             )));
         }
-        let san = self.render(san_template, &data, "SubjectAlternativeName")?;
+        let san = self.render(san_template, data, "SubjectAlternativeName")?;
         let san = parse_url(&san)?.to_go_string();
 
         let templates = &self.metadata.extension_templates;
@@ -94,7 +96,7 @@ impl IssuerPrincipal for CiProvider {
             if template.trim().is_empty() {
                 continue;
             }
-            *(field.get_mut)(&mut values) = self.render(template, &data, field.go_name)?;
+            *(field.get_mut)(&mut values) = self.render(template, data, field.go_name)?;
         }
         values.issuer.clone_from(&self.issuer);
         values.subject.clone_from(&self.subject);
@@ -181,7 +183,7 @@ mod tests {
         CiProvider {
             subject: "repo:sigstore/fulcio:ref:refs/heads/main".into(),
             issuer: "https://token.actions.githubusercontent.com".into(),
-            claims,
+            data: template_data(&defaults, &claims),
             metadata: IssuerMetadata {
                 default_template_values: defaults,
                 ..IssuerMetadata::default()
@@ -192,7 +194,7 @@ mod tests {
     #[test]
     fn apply_template_or_replace() {
         let p = principal();
-        let data = template_data(&p.metadata.default_template_values, &p.claims);
+        let data = &p.data;
         let ok = [
             (
                 "{{ .url }}/{{ .repository }}/actions/runs/{{ .run_id }}/attempts/{{ .run_attempt }}",
@@ -223,7 +225,7 @@ mod tests {
         ];
         for (template, want) in ok {
             assert_eq!(
-                p.render(template, &data, "BuildSignerURI").as_deref(),
+                p.render(template, data, "BuildSignerURI").as_deref(),
                 Ok(want),
                 "{template}"
             );
@@ -237,7 +239,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    p.render(template, &data, "BuildSignerURI"),
+                    p.render(template, data, "BuildSignerURI"),
                     Err(IdentityError::Embed(_))
                 ),
                 "{template}"
@@ -248,9 +250,9 @@ mod tests {
     #[test]
     fn missing_claim_error_names_the_field_and_issuer() {
         let p = principal();
-        let data = template_data(&p.metadata.default_template_values, &p.claims);
+        let data = &p.data;
         assert_eq!(
-            p.render("bar", &data, "BuildSignerURI"),
+            p.render("bar", data, "BuildSignerURI"),
             Err(IdentityError::Embed(
                 "value <bar> not present in either claims or defaults. {\n\t\"ExtensionName\": \"BuildSignerURI\",\n\t\"Issuer\": \"https://token.actions.githubusercontent.com\"\n}"
                     .into()
