@@ -14,7 +14,7 @@ use ca::{
 use identity::Principal;
 use oidc::TokenVerifier;
 
-use crate::{certificate_pem, ct::CtLog, error::ServiceError};
+use crate::{ct::CtLog, error::ServiceError};
 
 /// How the client proves it holds the key to certify (spec §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,12 +143,8 @@ impl Issuance {
     /// `GetTrustBundle`: each chain runs from the issuing certificate to the root, as PEM with
     /// the encoder's trailing newline (spec §1.1).
     pub fn trust_bundle(&self) -> Result<Vec<Vec<String>>, ServiceError> {
-        let key = self.ca.current();
-        let chain = key
-            .chain()
-            .iter()
-            .map(|der| certificate_pem::encode(der))
-            .collect::<Vec<_>>();
+        // The issuing key encodes its chain once, when it is loaded.
+        let chain = self.ca.current().chain_pem().to_vec();
         if chain.is_empty() {
             return Err(ServiceError::TrustBundle(
                 "the CA has an empty chain".into(),
@@ -183,8 +179,5 @@ fn pem_chain(issued: &IssuedCertificate) -> Result<Vec<String>, ServiceError> {
     if issued.der.is_empty() {
         return Err(ServiceError::MarshalCertificate("empty certificate".into()));
     }
-    Ok(std::iter::once(&issued.der)
-        .chain(issued.chain.iter())
-        .map(|der| certificate_pem::encode(der).trim().to_owned())
-        .collect())
+    Ok(issued.to_pem_chain())
 }
