@@ -150,17 +150,15 @@ impl TbsCertificate {
     /// non-critical, its value the DER OCTET STRING wrapping the TLS-encoded
     /// `SignedCertificateTimestampList` (so the extension value is wrapped twice, as Fulcio and
     /// ct-go do; ct-log.md §1.5). Serial, validity and everything else stay the same.
-    pub(crate) fn with_sct_list(&self, sct_list: &[u8]) -> Result<Self, CaError> {
+    pub(crate) fn with_sct_list(mut self, sct_list: &[u8]) -> Result<Self, CaError> {
         let inner = OctetString::new(sct_list)
             .map_err(encoding)?
             .to_der()
             .map_err(encoding)?;
-        let mut final_tbs = self.clone();
-        final_tbs.extensions.retain(|e| e.extn_id != OID_CT_POISON);
-        final_tbs
-            .extensions
+        self.extensions.retain(|e| e.extn_id != OID_CT_POISON);
+        self.extensions
             .push(extension(OID_CT_SCT_LIST, false, inner)?);
-        Ok(final_tbs)
+        Ok(self)
     }
 
     /// Encodes the TBS, signs it with `signer` and assembles the certificate.
