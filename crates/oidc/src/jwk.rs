@@ -4,7 +4,7 @@
 //! and P-521, and OKP Ed25519. Anything else in a key set (symmetric keys, other curves,
 //! malformed entries) is skipped rather than failing the whole set.
 
-use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use serde_json::Value;
 
 use crate::jws::{JwsAlgorithm, decode_base64url};
@@ -38,12 +38,25 @@ enum KeyMaterial {
 }
 
 /// A public key from an issuer's JWKS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct VerificationKey {
     /// The JWK's `kid`.
     pub kid: Option<String>,
     material: KeyMaterial,
+    /// EC and Ed25519 keys parsed once when the key set is fetched, not per token (their
+    /// algorithm is fixed by the curve). `None` for RSA keys, and for points the library
+    /// rejects: those fail every signature, as they did when parsed per verification.
+    parsed: Option<ParsedPublicKey>,
 }
+
+impl PartialEq for VerificationKey {
+    fn eq(&self, other: &Self) -> bool {
+        // `parsed` is derived from `material`.
+        self.kid == other.kid && self.material == other.material
+    }
+}
+
+impl Eq for VerificationKey {}
 
 /// Why a signature was not accepted by one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +114,23 @@ impl VerificationKey {
             }
             _ => return None,
         };
-        Some(VerificationKey { kid, material })
+        let parsed = match &material {
+            KeyMaterial::Rsa { .. } => None,
+            KeyMaterial::Ec { curve, point } => {
+                let algorithm = match curve {
+                    Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+                    Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+                    Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
+                };
+                ParsedPublicKey::new(algorithm, point).ok()
+            }
+            KeyMaterial::Ed25519(x) => ParsedPublicKey::new(&signature::ED25519, x).ok(),
+        };
+        Some(VerificationKey {
+            kid,
+            material,
+            parsed,
+        })
     }
 
     /// Verifies `signature` over `message` with this key under `alg`.
@@ -125,22 +154,30 @@ impl VerificationKey {
                 };
                 RsaPublicKeyComponents { n, e }.verify(params, message, signature)
             }
-            (KeyMaterial::Ec { curve, point }, _) => {
-                // JWS ECDSA signatures are the fixed-size `r ‖ s` (RFC 7518 §3.4).
-                let verify_alg = match (curve, alg) {
-                    (Curve::P256, ES256) => &signature::ECDSA_P256_SHA256_FIXED,
-                    (Curve::P384, ES384) => &signature::ECDSA_P384_SHA384_FIXED,
-                    (Curve::P521, ES512) => &signature::ECDSA_P521_SHA512_FIXED,
-                    _ => return Err(KeyVerifyError::WrongKeyType),
-                };
-                UnparsedPublicKey::new(verify_alg, point).verify(message, signature)
-            }
-            (KeyMaterial::Ed25519(x), EdDSA) => {
-                UnparsedPublicKey::new(&signature::ED25519, x).verify(message, signature)
-            }
+            // JWS ECDSA signatures are the fixed-size `r ‖ s` (RFC 7518 §3.4): the key was
+            // parsed for `ECDSA_*_FIXED` with its curve's hash.
+            (KeyMaterial::Ec { curve, .. }, _) => match (curve, alg) {
+                (Curve::P256, ES256) | (Curve::P384, ES384) | (Curve::P521, ES512) => {
+                    self.verify_parsed(message, signature)
+                }
+                _ => return Err(KeyVerifyError::WrongKeyType),
+            },
+            (KeyMaterial::Ed25519(_), EdDSA) => self.verify_parsed(message, signature),
             (KeyMaterial::Ed25519(_), _) => return Err(KeyVerifyError::WrongKeyType),
         };
         result.map_err(|_| KeyVerifyError::BadSignature)
+    }
+
+    /// Verifies with the key parsed at load time; a key that did not parse verifies nothing.
+    fn verify_parsed(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), aws_lc_rs::error::Unspecified> {
+        self.parsed
+            .as_ref()
+            .ok_or(aws_lc_rs::error::Unspecified)?
+            .verify_sig(message, signature)
     }
 }
 
