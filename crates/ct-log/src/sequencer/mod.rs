@@ -215,7 +215,7 @@ impl Sequencer {
     }
 
     async fn sequence(&self, mut edge: Edge, jobs: Vec<Job>) -> Health {
-        let batch = match self.build(&mut edge, &jobs).await {
+        let mut batch = match self.build(&mut edge, &jobs).await {
             Ok(batch) => batch,
             Err(why) => {
                 tracing::error!(error = %why, "building a sequencing pass failed");
@@ -276,7 +276,7 @@ impl Sequencer {
         }
 
         // (6) Answer.
-        for (job, (sct, leaf_index)) in jobs.into_iter().zip(batch.scts.iter().cloned()) {
+        for (job, (sct, leaf_index)) in jobs.into_iter().zip(std::mem::take(&mut batch.scts)) {
             self.pending.answer(
                 job,
                 Ok(AddResult {
