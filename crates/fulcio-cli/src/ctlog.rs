@@ -2,7 +2,10 @@
 //! (DESIGN.md "CT log"), for deployments that run the log as its own service. Environment
 //! variables follow `fulcio serve`'s scheme: `FULCIO_CTLOG_SERVE_<FLAG>`.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use clap::{Args, Subcommand};
 use ct_log::log::BatchConfig;
@@ -99,22 +102,38 @@ pub enum CtlogCommandError {
     },
 }
 
+/// The options of a directory-backed log, for `fulcio ctlog serve` and the log `fulcio serve`
+/// embeds: the signing key defaults to [`SIGNING_KEY_FILE`] in the data directory, and a pass
+/// commits at least one entry.
+pub(crate) fn directory_log_options(
+    data_dir: &Path,
+    key: Option<&Path>,
+    origin: String,
+    batch_max_entries: usize,
+    batch_max_delay: Duration,
+) -> DirectoryLogOptions {
+    DirectoryLogOptions {
+        data_dir: data_dir.to_path_buf(),
+        key_path: key.map_or_else(|| data_dir.join(SIGNING_KEY_FILE), Path::to_path_buf),
+        origin,
+        batch: BatchConfig {
+            max_entries: batch_max_entries.max(1),
+            max_delay: batch_max_delay,
+            ..BatchConfig::default()
+        },
+    }
+}
+
 /// Runs `fulcio ctlog serve` until SIGINT or SIGTERM.
 pub async fn serve(args: CtlogServeArgs) -> Result<(), CtlogCommandError> {
     let roots = roots_from_pem_file(&args.roots)?;
-    let options = DirectoryLogOptions {
-        key_path: args
-            .key
-            .clone()
-            .unwrap_or_else(|| args.data_dir.join(SIGNING_KEY_FILE)),
-        data_dir: args.data_dir.clone(),
-        origin: args.origin.clone(),
-        batch: BatchConfig {
-            max_entries: args.batch_max_entries.max(1),
-            max_delay: args.batch_max_delay,
-            ..BatchConfig::default()
-        },
-    };
+    let options = directory_log_options(
+        &args.data_dir,
+        args.key.as_deref(),
+        args.origin.clone(),
+        args.batch_max_entries,
+        args.batch_max_delay,
+    );
     let log = open_directory_log(&options, roots).await?;
     let address = format!("{}:{}", args.host, args.port);
     let (listener, addr) = bind_log_listener(&args.host, args.port)

@@ -5,13 +5,12 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use ca::{AlgorithmRegistry, CertificateAuthority, KeyKind};
 use clap::{Args, ValueEnum};
-use ct_log::log::BatchConfig;
 use fulcio_server::{
     Issuance, ListenAddress, Listeners, Server,
     ct::{CtLog, HttpCtLog, HttpCtLogOptions},
     ct_embedded::{
-        DEFAULT_ORIGIN, DirectoryLogOptions, EmbeddedCtLog, SIGNING_KEY_FILE, bind_log_listener,
-        open_directory_log, roots_from_der, serve_log,
+        DEFAULT_ORIGIN, EmbeddedCtLog, bind_log_listener, open_directory_log, roots_from_der,
+        serve_log,
     },
 };
 use oidc::{FulcioConfig, TokenVerifier, VerifierOptions};
@@ -617,19 +616,13 @@ async fn embedded_ct_log(
     } else {
         args.ct_log_origin.clone()
     };
-    let options = DirectoryLogOptions {
-        data_dir: args.ct_log_data_dir.clone(),
-        key_path: args
-            .ct_log_key
-            .clone()
-            .unwrap_or_else(|| args.ct_log_data_dir.join(SIGNING_KEY_FILE)),
+    let options = crate::ctlog::directory_log_options(
+        &args.ct_log_data_dir,
+        args.ct_log_key.as_deref(),
         origin,
-        batch: BatchConfig {
-            max_entries: args.ct_log_batch_max_entries.max(1),
-            max_delay: args.ct_log_batch_max_delay,
-            ..BatchConfig::default()
-        },
-    };
+        args.ct_log_batch_max_entries,
+        args.ct_log_batch_max_delay,
+    );
     let log = open_directory_log(&options, roots)
         .await
         .map_err(|e| ct_err(&e))?;
