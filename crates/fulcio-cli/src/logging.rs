@@ -26,7 +26,17 @@ pub enum LogType {
 
 /// Installs the global subscriber. Calling it twice leaves the first one in place.
 pub fn init(log_type: LogType) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // An unset RUST_LOG means `info`; an invalid one too, but saying why rather than silently.
+    let filter = match std::env::var(EnvFilter::DEFAULT_ENV) {
+        Ok(directives) => EnvFilter::try_new(&directives).unwrap_or_else(|err| {
+            eprintln!(
+                "fulcio: ignoring {}={directives:?} ({err}); logging at info",
+                EnvFilter::DEFAULT_ENV
+            );
+            EnvFilter::new("info")
+        }),
+        Err(_) => EnvFilter::new("info"),
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match log_type {
         LogType::Dev => registry
