@@ -29,7 +29,12 @@ const SUBJECT: [(&str, &str); 6] = [
 ///
 /// Upstream always uses ECDSA P-256 here; other kinds are for tests and `fulcio dev`.
 pub fn generate(kind: KeyKind) -> Result<IssuingKey, CaError> {
-    let signer = InMemorySigner::generate(kind)?;
+    from_signer(InMemorySigner::generate(kind)?)
+}
+
+/// The same root for a key the caller already holds (`fulcio dev` keeps its key on disk so the
+/// root survives restarts): a self-signed certificate valid from now for ten years.
+pub fn from_signer(signer: InMemorySigner) -> Result<IssuingKey, CaError> {
     let root = self_signed_root(&signer, SystemTime::now())?;
     IssuingKey::new(Arc::new(signer), vec![root])
 }

@@ -1,11 +1,17 @@
-//! The `fulcio` command (Fulcio spec §7): `serve`, `ctlog serve` and `version`. Logging is set up here and
-//! errors become a message on stderr and exit status 1; the libraries never print or exit.
+//! The `fulcio` command: the CA (`serve`, Fulcio spec §7), its CT log (`ctlog serve`), a local
+//! instance to try it (`dev`), and the signer's side (`request`, `verify`, `trust-root`, on the
+//! `fulcio-client` library). Logging is set up here and errors become a message on stderr and a
+//! non-zero exit status; the libraries never print or exit.
 
 mod ctlog;
+mod dev;
 mod go_duration;
 mod logging;
+mod request;
 mod serve;
 mod settings_file;
+mod trust_root;
+mod verify;
 mod version;
 
 use std::process::ExitCode;
@@ -30,6 +36,14 @@ enum Command {
         #[command(subcommand)]
         command: ctlog::CtlogCommand,
     },
+    /// Run a CA, its CT log and a local identity provider on loopback, for trying things
+    Dev(Box<dev::DevArgs>),
+    /// Get a signing certificate for a key, and verify it before writing it
+    Request(Box<request::RequestArgs>),
+    /// Verify a certificate against a trusted root (chain, validity, SCT, identity policy)
+    Verify(Box<verify::VerifyArgs>),
+    /// Write trusted_root.json and signing_config.json for a running instance
+    TrustRoot(Box<trust_root::TrustRootArgs>),
     /// Prints the version
     Version {
         /// print JSON instead of text
@@ -54,6 +68,10 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Dev(args) => dev::main(*args),
+        Command::Request(args) => request::main(*args),
+        Command::Verify(args) => verify::main(*args),
+        Command::TrustRoot(args) => trust_root::main(*args),
         Command::Serve(args) => {
             logging::init(args.log_type);
             for key in unknown_settings {

@@ -1,0 +1,1 @@
+//! Placeholder; the owning change replaces this file.
