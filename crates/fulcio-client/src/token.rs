@@ -15,6 +15,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 /// The environment variable CI systems put a ready-made token in.
 pub const SIGSTORE_ID_TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
 /// GitHub Actions: the URL to ask for an ID token.
@@ -163,19 +166,206 @@ pub enum TokenError {
     Timeout(Duration),
 }
 
+mod oidc;
+
 /// Finds a token, trying the sources in the order of the module documentation.
+///
+/// `SIGSTORE_ID_TOKEN` and GitHub Actions are looked at only when [`TokenOptions::ambient`]
+/// is set; an empty `SIGSTORE_ID_TOKEN` counts as unset. [`TokenOptions::timeout`] bounds the
+/// interactive flows ([`TokenError::Timeout`]).
 pub async fn resolve(
     options: &TokenOptions,
     interaction: &dyn Interaction,
 ) -> Result<IdentityToken, TokenError> {
-    let _ = (options, interaction);
-    unimplemented!("token: resolve")
+    if let Some(explicit) = &options.explicit {
+        return explicit_token(explicit);
+    }
+    if options.ambient {
+        if let Some(token) = std::env::var(SIGSTORE_ID_TOKEN_ENV)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            return Ok(IdentityToken {
+                token,
+                source: TokenSource::Environment,
+            });
+        }
+        if let Some(token) = github_actions_token(&options.audience).await? {
+            return Ok(IdentityToken {
+                token,
+                source: TokenSource::GitHubActions,
+            });
+        }
+    }
+    let Some(client) = &options.oidc else {
+        return Err(TokenError::NoSource);
+    };
+    let (token, source) = if options.device {
+        (
+            within(options.timeout, device_flow(client, interaction)).await?,
+            TokenSource::Device,
+        )
+    } else {
+        (
+            within(options.timeout, browser_flow(client, interaction)).await?,
+            TokenSource::Browser,
+        )
+    };
+    Ok(IdentityToken { token, source })
+}
+
+/// Runs an interactive flow, bounded by `limit` when there is one.
+async fn within(
+    limit: Option<Duration>,
+    flow: impl Future<Output = Result<String, TokenError>>,
+) -> Result<String, TokenError> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, flow)
+            .await
+            .map_err(|_| TokenError::Timeout(limit))?,
+        None => flow.await,
+    }
+}
+
+/// `--identity-token`: a value shaped like a compact JWS is the token; anything else names a
+/// file holding one.
+fn explicit_token(value: &str) -> Result<IdentityToken, TokenError> {
+    let trimmed = value.trim();
+    if looks_like_jwt(trimmed) {
+        return Ok(IdentityToken {
+            token: trimmed.to_owned(),
+            source: TokenSource::Explicit,
+        });
+    }
+    let path = PathBuf::from(value);
+    let contents = std::fs::read_to_string(&path).map_err(|source| TokenError::File {
+        path: path.clone(),
+        source,
+    })?;
+    let token = contents.trim();
+    if token.is_empty() {
+        return Err(TokenError::Malformed(format!(
+            "the identity token file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(IdentityToken {
+        token: token.to_owned(),
+        source: TokenSource::File,
+    })
+}
+
+/// Three dot-separated base64url parts whose first decodes to a JSON object (the JOSE header).
+/// Checking the header keeps a file name such as `token.jwt.txt` from passing for a token.
+fn looks_like_jwt(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('.').collect();
+    if parts.len() != 3 || parts[0].is_empty() || parts[1].is_empty() {
+        return false;
+    }
+    let base64url = |part: &str| {
+        part.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !parts.iter().all(|part| base64url(part)) {
+        return false;
+    }
+    URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .ok()
+        .and_then(|header| serde_json::from_slice::<serde_json::Value>(&header).ok())
+        .is_some_and(|header| header.is_object())
 }
 
 /// Asks GitHub Actions for a token with `audience`; `None` when not running in GitHub Actions.
+///
+/// Running in GitHub Actions means both `ACTIONS_ID_TOKEN_REQUEST_URL` and
+/// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` are set and not empty (the workflow needs
+/// `permissions: id-token: write` for that); the request itself is
+/// [`github_actions_token_from`].
 pub async fn github_actions_token(audience: &str) -> Result<Option<String>, TokenError> {
-    let _ = audience;
-    unimplemented!("token: github_actions_token")
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(url), Some(bearer)) = (var(GITHUB_REQUEST_URL_ENV), var(GITHUB_REQUEST_TOKEN_ENV))
+    else {
+        return Ok(None);
+    };
+    github_actions_token_from(&url, &bearer, audience)
+        .await
+        .map(Some)
+}
+
+/// Asks a GitHub Actions token endpoint for a token: `GET {request_url}&audience={audience}`
+/// (`?` when the URL has no query yet) with `Authorization: bearer {request_token}`; the
+/// answer is `{"value": "<jwt>"}`.
+pub async fn github_actions_token_from(
+    request_url: &str,
+    request_token: &str,
+    audience: &str,
+) -> Result<String, TokenError> {
+    let fail = TokenError::GitHubActions;
+    let mut url = url::Url::parse(request_url)
+        .map_err(|e| fail(format!("{GITHUB_REQUEST_URL_ENV} {request_url:?}: {e}")))?;
+    url.query_pairs_mut().append_pair("audience", audience);
+    let http = oidc::http_client().map_err(fail)?;
+    let response = http
+        .get(url.clone())
+        .header(
+            reqwest::header::AUTHORIZATION,
+            format!("bearer {request_token}"),
+        )
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| fail(format!("GET {}: {e}", redacted(&url))))?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| fail(format!("reading the answer of {}: {e}", redacted(&url))))?;
+    if !status.is_success() {
+        return Err(fail(format!(
+            "{} answered {status}: {}",
+            redacted(&url),
+            excerpt(&body)
+        )));
+    }
+    let value = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|answer| answer["value"].as_str().map(str::to_owned))
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| {
+            fail(format!(
+                "{} answered without a \"value\": {}",
+                redacted(&url),
+                excerpt(&body)
+            ))
+        })?;
+    Ok(value)
+}
+
+/// The URL without its query, for messages (GitHub's request URL carries no secret, but the
+/// query is long and says nothing useful).
+fn redacted(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+/// The start of a response body, on one line, for error messages.
+pub(crate) fn excerpt(body: &str) -> String {
+    const LIMIT: usize = 300;
+    let one_line: String = body
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    match one_line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
 }
 
 /// The browser flow against `client` (see the module documentation).
@@ -183,8 +373,7 @@ pub async fn browser_flow(
     client: &OidcClientConfig,
     interaction: &dyn Interaction,
 ) -> Result<String, TokenError> {
-    let _ = (client, interaction);
-    unimplemented!("token: browser_flow")
+    oidc::browser_flow(client, interaction).await
 }
 
 /// The device-authorization flow against `client` (RFC 8628).
@@ -192,12 +381,74 @@ pub async fn device_flow(
     client: &OidcClientConfig,
     interaction: &dyn Interaction,
 ) -> Result<String, TokenError> {
-    let _ = (client, interaction);
-    unimplemented!("token: device_flow")
+    oidc::device_flow(client, interaction).await
+}
+
+/// The payload of a compact JWS as JSON, unverified.
+fn payload(token: &str) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
+    let malformed = |what: &str| TokenError::Malformed(what.to_owned());
+    let mut parts = token.trim().split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed(
+            "not a compact JWS (three dot-separated base64url parts)",
+        ));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| TokenError::Malformed(format!("the payload is not base64url: {e}")))?;
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(claims)) => Ok(claims),
+        Ok(_) => Err(malformed("the payload is not a JSON object")),
+        Err(e) => Err(TokenError::Malformed(format!(
+            "the payload is not JSON: {e}"
+        ))),
+    }
 }
 
 /// Reads `iss`, `sub`, `email` and `exp` from a compact JWS without verifying it.
 pub fn unverified_claims(token: &str) -> Result<UnverifiedClaims, TokenError> {
-    let _ = token;
-    unimplemented!("token: unverified_claims")
+    let claims = payload(token)?;
+    let string = |name: &str| -> Result<Option<String>, TokenError> {
+        match claims.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(TokenError::Malformed(format!(
+                "the {name:?} claim is not a string: {other}"
+            ))),
+        }
+    };
+    let required = |name: &str| {
+        string(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| TokenError::Malformed(format!("no {name:?} claim")))
+    };
+    let issuer = required("iss")?;
+    let subject = required("sub")?;
+    let email = string("email")?;
+    let expires_at = match claims.get("exp") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(exp) => Some(numeric_date(exp).ok_or_else(|| {
+            TokenError::Malformed(format!(
+                "the \"exp\" claim is not a non-negative number: {exp}"
+            ))
+        })?),
+    };
+    Ok(UnverifiedClaims {
+        issuer,
+        subject,
+        email,
+        expires_at,
+    })
+}
+
+/// A JWT NumericDate (seconds, possibly fractional) as whole seconds.
+fn numeric_date(value: &serde_json::Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f.floor() as u64)
+    })
 }
