@@ -9,7 +9,8 @@ use std::{path::Path, time::SystemTime};
 use serde::{Deserialize, Serialize};
 
 /// `TrustedRoot.mediaType`.
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 /// `SigningConfig.mediaType` (v0.2, the version current clients read).
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 /// `ClientTrustConfig.mediaType`.
@@ -265,27 +266,292 @@ impl TrustedRoot {
     /// The subject comes from the root certificate; each log's `keyDetails` from its key (P-256,
     /// P-384, P-521, RSA, Ed25519) and its log ID is SHA-256 of the key.
     pub fn for_instance(ca: &CaSpec, ct_logs: &[CtLogSpec]) -> Result<Self, TrustError> {
-        let _ = (ca, ct_logs);
-        unimplemented!("trust: TrustedRoot::for_instance")
+        let mut ctlogs = Vec::with_capacity(ct_logs.len());
+        for log in ct_logs {
+            ctlogs.push(TransparencyLogInstance::ct_log(log)?);
+        }
+        Ok(Self {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE.to_owned(),
+            tlogs: Vec::new(),
+            certificate_authorities: vec![CertificateAuthority::from_spec(ca)?],
+            ctlogs,
+            timestamp_authorities: Vec::new(),
+        })
     }
 
     /// Parses a trusted root and checks it: the media type, every certificate parses, every CT
     /// log's `logId.keyId` is SHA-256 of its `rawBytes`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
-        let _ = bytes;
-        unimplemented!("trust: TrustedRoot::from_json")
+        let root: Self = parse_json("trusted root", bytes)?;
+        root.check().map_err(TrustError::Invalid)?;
+        Ok(root)
     }
 
     /// [`TrustedRoot::from_json`] over a file; errors name the file. Also accepts a client
     /// trust config, whose trusted root it returns.
     pub fn load(path: &Path) -> Result<Self, TrustError> {
-        let _ = path;
-        unimplemented!("trust: TrustedRoot::load")
+        let bytes = read_file(path)?;
+        let what = path.display().to_string();
+        let value: serde_json::Value = parse_json(&what, &bytes)?;
+        let media_type = value
+            .get("mediaType")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let root = if media_type == CLIENT_TRUST_CONFIG_MEDIA_TYPE {
+            let config: ClientTrustConfig = from_value(&what, value)?;
+            config.trusted_root
+        } else {
+            from_value::<Self>(&what, value)?
+        };
+        root.check()
+            .map_err(|e| TrustError::Invalid(format!("{what}: {e}")))?;
+        Ok(root)
     }
 
     /// Pretty-printed JSON with a trailing newline.
     pub fn to_json_pretty(&self) -> String {
-        unimplemented!("trust: TrustedRoot::to_json_pretty")
+        pretty(self)
+    }
+
+    /// The CT log whose log ID is `log_id`, if the root has one.
+    pub fn ct_log_by_id(&self, log_id: &[u8; 32]) -> Option<&TransparencyLogInstance> {
+        self.ctlogs
+            .iter()
+            .find(|log| log.log_id.key_id.0.as_slice() == log_id.as_slice())
+    }
+
+    /// The media type, every certificate and every CT log ID, as [`TrustedRoot::from_json`]
+    /// checks them; the error says what is wrong and where.
+    fn check(&self) -> Result<(), String> {
+        if self.media_type != TRUSTED_ROOT_MEDIA_TYPE {
+            return Err(format!(
+                "unsupported trusted root media type {:?} (expected {TRUSTED_ROOT_MEDIA_TYPE:?})",
+                self.media_type
+            ));
+        }
+        let authorities = self
+            .certificate_authorities
+            .iter()
+            .map(|ca| ("certificate authority", ca))
+            .chain(
+                self.timestamp_authorities
+                    .iter()
+                    .map(|ca| ("timestamp authority", ca)),
+            );
+        for (kind, ca) in authorities {
+            if ca.cert_chain.certificates.is_empty() {
+                return Err(format!(
+                    "{kind} {:?} has an empty certificate chain",
+                    ca.uri
+                ));
+            }
+            for (index, der) in ca.chain_der().enumerate() {
+                parse_certificate(der).map_err(|e| {
+                    format!("{kind} {:?}: certificate {index} of its chain: {e}", ca.uri)
+                })?;
+            }
+        }
+        for log in &self.ctlogs {
+            let Some(raw) = &log.public_key.raw_bytes else {
+                continue;
+            };
+            let expected = log_id_of(&raw.0);
+            if log.log_id.key_id.0.as_slice() != expected.as_slice() {
+                return Err(format!(
+                    "CT log {:?}: logId.keyId {} is not the SHA-256 of its public key ({})",
+                    log.base_url,
+                    hex::encode(&log.log_id.key_id.0),
+                    hex::encode(expected)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CertificateAuthority {
+    /// The chain's certificates, DER, in file order (issuing certificate first, root last).
+    pub fn chain_der(&self) -> impl Iterator<Item = &[u8]> {
+        self.cert_chain
+            .certificates
+            .iter()
+            .map(|cert| cert.raw_bytes.0.as_slice())
+    }
+
+    /// An authority for `spec`, named after its root certificate's subject (O and CN).
+    pub fn from_spec(spec: &CaSpec) -> Result<Self, TrustError> {
+        let root_der = spec.chain_der.last().ok_or_else(|| {
+            TrustError::Invalid(format!(
+                "certificate authority {}: empty certificate chain",
+                spec.url
+            ))
+        })?;
+        for (index, der) in spec.chain_der.iter().enumerate() {
+            parse_certificate(der).map_err(|e| {
+                TrustError::Invalid(format!(
+                    "certificate authority {}: certificate {index} of its chain: {e}",
+                    spec.url
+                ))
+            })?;
+        }
+        let subject = subject_of(root_der).map_err(|e| {
+            TrustError::Invalid(format!(
+                "certificate authority {}: root certificate: {e}",
+                spec.url
+            ))
+        })?;
+        Ok(Self {
+            subject,
+            uri: spec.url.clone(),
+            cert_chain: X509CertificateChain {
+                certificates: spec
+                    .chain_der
+                    .iter()
+                    .map(|der| X509Certificate {
+                        raw_bytes: Base64Bytes(der.clone()),
+                    })
+                    .collect(),
+            },
+            valid_for: spec.valid_for,
+        })
+    }
+}
+
+impl TransparencyLogInstance {
+    /// A CT log entry for `spec`: `SHA2_256`, the key's `keyDetails`, log ID SHA-256 of the key.
+    pub fn ct_log(spec: &CtLogSpec) -> Result<Self, TrustError> {
+        let key_details = public_key_details(&spec.public_key_der).map_err(|e| {
+            TrustError::Invalid(format!("CT log {}: public key: {e}", spec.base_url))
+        })?;
+        Ok(Self {
+            base_url: spec.base_url.clone(),
+            hash_algorithm: "SHA2_256".to_owned(),
+            public_key: PublicKey {
+                raw_bytes: Some(Base64Bytes(spec.public_key_der.clone())),
+                key_details: key_details.to_owned(),
+                valid_for: Some(spec.valid_for),
+            },
+            log_id: LogId {
+                key_id: Base64Bytes(log_id_of(&spec.public_key_der).to_vec()),
+            },
+            checkpoint_key_id: None,
+        })
+    }
+
+    /// The key's DER SubjectPublicKeyInfo, when the entry carries it.
+    pub fn public_key_der(&self) -> Option<&[u8]> {
+        self.public_key
+            .raw_bytes
+            .as_ref()
+            .map(|raw| raw.0.as_slice())
+    }
+}
+
+/// The log ID of a log whose key is `spki_der`: SHA-256 of the DER SubjectPublicKeyInfo
+/// (RFC 6962 §3.2).
+pub fn log_id_of(spki_der: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(spki_der).into()
+}
+
+/// The `PublicKeyDetails` name of a DER SubjectPublicKeyInfo: `PKIX_ECDSA_P256_SHA_256`,
+/// `PKIX_ECDSA_P384_SHA_384`, `PKIX_ECDSA_P521_SHA_512`, `PKIX_RSA_PKCS1V15_{2048,3072,4096}_SHA256`
+/// or `PKIX_ED25519`. Other keys (other curves, RSA sizes, algorithms) are an error naming them.
+pub fn public_key_details(spki_der: &[u8]) -> Result<&'static str, String> {
+    use x509_parser::prelude::FromDer as _;
+
+    let (rest, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+        .map_err(|e| format!("not a DER SubjectPublicKeyInfo: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} trailing bytes after the SubjectPublicKeyInfo",
+            rest.len()
+        ));
+    }
+    let algorithm = spki.algorithm.algorithm.to_id_string();
+    match algorithm.as_str() {
+        // id-ecPublicKey: the curve is the parameter.
+        "1.2.840.10045.2.1" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string())
+                .ok_or("an EC key without a named curve")?;
+            match curve.as_str() {
+                "1.2.840.10045.3.1.7" => Ok("PKIX_ECDSA_P256_SHA_256"),
+                "1.3.132.0.34" => Ok("PKIX_ECDSA_P384_SHA_384"),
+                "1.3.132.0.35" => Ok("PKIX_ECDSA_P521_SHA_512"),
+                other => Err(format!("unsupported EC curve {other}")),
+            }
+        }
+        // rsaEncryption: the size of the modulus decides.
+        "1.2.840.113549.1.1.1" => {
+            let bits = match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => modulus_bits(rsa.modulus),
+                _ => return Err("an RSA key whose RSAPublicKey does not parse".to_owned()),
+            };
+            match bits {
+                2048 => Ok("PKIX_RSA_PKCS1V15_2048_SHA256"),
+                3072 => Ok("PKIX_RSA_PKCS1V15_3072_SHA256"),
+                4096 => Ok("PKIX_RSA_PKCS1V15_4096_SHA256"),
+                other => Err(format!(
+                    "unsupported RSA modulus of {other} bits (2048, 3072 or 4096)"
+                )),
+            }
+        }
+        "1.3.101.112" => Ok("PKIX_ED25519"),
+        other => Err(format!("unsupported public key algorithm {other}")),
+    }
+}
+
+/// The size in bits of a big-endian unsigned integer (leading zero bytes and bits ignored).
+fn modulus_bits(modulus: &[u8]) -> usize {
+    let significant = modulus
+        .iter()
+        .position(|&b| b != 0)
+        .map_or(&[][..], |first| &modulus[first..]);
+    match significant.first() {
+        Some(&top) => (significant.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+fn parse_certificate(der: &[u8]) -> Result<x509_parser::certificate::X509Certificate<'_>, String> {
+    use x509_parser::prelude::FromDer as _;
+
+    let (rest, cert) = x509_parser::certificate::X509Certificate::from_der(der)
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} trailing bytes after the certificate",
+            rest.len()
+        ));
+    }
+    Ok(cert)
+}
+
+/// O and CN of a certificate's subject (the first of each; empty when absent).
+fn subject_of(der: &[u8]) -> Result<DistinguishedName, String> {
+    let cert = parse_certificate(der)?;
+    let subject = cert.subject();
+    Ok(DistinguishedName {
+        organization: first_string(subject.iter_organization())?,
+        common_name: first_string(subject.iter_common_name())?,
+    })
+}
+
+/// The first of a name's attribute values as text; empty when there is none.
+fn first_string<'a, 'b: 'a>(
+    mut values: impl Iterator<Item = &'a x509_parser::x509::AttributeTypeAndValue<'b>>,
+) -> Result<String, String> {
+    match values.next() {
+        None => Ok(String::new()),
+        Some(value) => value
+            .as_str()
+            .map(str::to_owned)
+            .map_err(|e| format!("subject attribute is not a string: {e}")),
     }
 }
 
@@ -298,13 +564,42 @@ impl SigningConfig {
         valid_for: TimeRange,
         operator: &str,
     ) -> Self {
-        let _ = (ca_url, oidc_url, valid_for, operator);
-        unimplemented!("trust: SigningConfig::for_instance")
+        let service = |url: &str| Service {
+            url: url.to_owned(),
+            major_api_version: 1,
+            valid_for,
+            operator: operator.to_owned(),
+        };
+        let any = || ServiceConfiguration {
+            selector: "ANY".to_owned(),
+            count: None,
+        };
+        Self {
+            media_type: SIGNING_CONFIG_MEDIA_TYPE.to_owned(),
+            ca_urls: vec![service(ca_url)],
+            oidc_urls: oidc_url.map(service).into_iter().collect(),
+            rekor_tlog_urls: Vec::new(),
+            rekor_tlog_config: Some(any()),
+            tsa_urls: Vec::new(),
+            tsa_config: Some(any()),
+        }
+    }
+
+    /// Parses a signing config and checks its media type.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
+        let config: Self = parse_json("signing config", bytes)?;
+        if config.media_type != SIGNING_CONFIG_MEDIA_TYPE {
+            return Err(TrustError::Invalid(format!(
+                "unsupported signing config media type {:?} (expected {SIGNING_CONFIG_MEDIA_TYPE:?})",
+                config.media_type
+            )));
+        }
+        Ok(config)
     }
 
     /// Pretty-printed JSON with a trailing newline.
     pub fn to_json_pretty(&self) -> String {
-        unimplemented!("trust: SigningConfig::to_json_pretty")
+        pretty(self)
     }
 }
 
@@ -318,9 +613,66 @@ impl ClientTrustConfig {
         }
     }
 
+    /// Parses a client trust config and checks it: its media type, and its trusted root and
+    /// signing config as [`TrustedRoot::from_json`] and [`SigningConfig::from_json`] do.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
+        let config: Self = parse_json("client trust config", bytes)?;
+        if config.media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE {
+            return Err(TrustError::Invalid(format!(
+                "unsupported client trust config media type {:?} (expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?})",
+                config.media_type
+            )));
+        }
+        config.trusted_root.check().map_err(TrustError::Invalid)?;
+        if config.signing_config.media_type != SIGNING_CONFIG_MEDIA_TYPE {
+            return Err(TrustError::Invalid(format!(
+                "unsupported signing config media type {:?} (expected {SIGNING_CONFIG_MEDIA_TYPE:?})",
+                config.signing_config.media_type
+            )));
+        }
+        Ok(config)
+    }
+
     /// Pretty-printed JSON with a trailing newline.
     pub fn to_json_pretty(&self) -> String {
-        unimplemented!("trust: ClientTrustConfig::to_json_pretty")
+        pretty(self)
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, TrustError> {
+    std::fs::read(path).map_err(|source| TrustError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, TrustError> {
+    serde_json::from_slice(bytes).map_err(|e| TrustError::Json {
+        what: what.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T, TrustError> {
+    serde_json::from_value(value).map_err(|e| TrustError::Json {
+        what: what.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Pretty JSON and a newline. Serializing these types cannot fail: every field is a string,
+/// number, list or struct, and [`Timestamp`] clamps what it cannot write (see its `Serialize`).
+fn pretty<T: Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(mut text) => {
+            text.push('\n');
+            text
+        }
+        // Unreachable (see above); an empty document rather than a panic.
+        Err(_) => String::from("{}\n"),
     }
 }
 
@@ -353,8 +705,16 @@ impl<'de> Deserialize<'de> for Base64Bytes {
 }
 
 impl Serialize for Timestamp {
+    /// Instants outside the years 0000–9999 (which RFC 3339 cannot write) are clamped to the
+    /// nearest end of that range, so serializing never fails.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = format_timestamp(self.0).map_err(serde::ser::Error::custom)?;
+        let text = format_timestamp(self.0).unwrap_or_else(|_| {
+            if self.0 < SystemTime::UNIX_EPOCH {
+                "0000-01-01T00:00:00Z".to_owned()
+            } else {
+                "9999-12-31T23:59:59.999999999Z".to_owned()
+            }
+        });
         serializer.serialize_str(&text)
     }
 }
@@ -364,7 +724,9 @@ impl<'de> Deserialize<'de> for Timestamp {
         let text = String::deserialize(deserializer)?;
         let parsed =
             time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| serde::de::Error::custom(format!("invalid timestamp {text:?}: {e}")))?;
+                .map_err(|e| {
+                    serde::de::Error::custom(format!("invalid timestamp {text:?}: {e}"))
+                })?;
         Ok(Timestamp(parsed.into()))
     }
 }
@@ -372,7 +734,12 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// RFC 3339 in UTC, as protobuf JSON writes a Timestamp: `2026-11-24T14:18:57Z`, with 3, 6 or
 /// 9 fractional digits only when the instant has a fraction.
 pub fn format_timestamp(at: SystemTime) -> Result<String, String> {
-    let utc = time::OffsetDateTime::from(at);
+    let nanos_since_epoch: i128 = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => i128::try_from(before.duration().as_nanos()).map_or(i128::MIN, |n| -n),
+    };
+    let utc = time::OffsetDateTime::from_unix_timestamp_nanos(nanos_since_epoch)
+        .map_err(|e| format!("instant outside the representable range: {e}"))?;
     let date = utc.date();
     let clock = utc.time();
     let nanos = clock.nanosecond();
