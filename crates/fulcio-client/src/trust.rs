@@ -3,6 +3,14 @@
 //! (sigstore-python's `--trust-config`). Field names, media types and enum spellings are those of
 //! the published schema, so sigstore-python, sigstore-js, sigstore-go and cosign read what we
 //! write, and we read what they publish.
+//!
+//! What we build describes one Fulcio and its CT logs: `tlogs` (Rekor) and
+//! `timestampAuthorities` are present but empty, and the signing config names no Rekor and no
+//! TSA. Such files serve to verify certificates (chain and SCT). sigstore-python reads the
+//! trusted root — on its own or inside a client trust config — and its CT keyring and Fulcio
+//! certificates; but its `SigningConfig` refuses a config without a Rekor URL ("No valid Rekor
+//! transparency log found"), so `sigstore sign` cannot use our signing config until the
+//! instance has a Rekor. That is sigstore-python's rule, not a defect of the file.
 
 use std::{path::Path, time::SystemTime};
 
