@@ -11,8 +11,10 @@
 // serves until killed.
 //
 // What it offers:
-// - client `sigstore`: public (no secret), PKCE S256 required, redirect URI
-//   http://127.0.0.1/callback (loopback, native app), grants authorization_code and
+// - client `sigstore`: public (no secret), PKCE S256 required, redirect URIs
+//   http://127.0.0.1/callback and http://localhost/auth/callback (the Sigstore clients' default);
+//   as a native app's loopback URIs they match any port too (RFC 8252 §7.3), so a client may
+//   listen on an ephemeral one; grants authorization_code and
 //   urn:ietf:params:oauth:grant-type:device_code;
 // - ID tokens signed with --alg (both an EC P-256 and an RSA-2048 key are in the JWKS);
 // - scope `email` → claims `email` and `email_verified` (true), in the ID token itself;
@@ -31,6 +33,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
+// The loopback redirect Sigstore clients such as cosign use by default (with a port).
+const LOCALHOST_REDIRECT_URI = 'http://localhost/auth/callback';
 const DEFAULT_EMAIL = 'user@example.com';
 
 const { values: args } = parseArgs({
@@ -96,7 +100,7 @@ const provider = new Provider(issuer, {
       client_name: 'sigstore',
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      redirect_uris: [REDIRECT_URI],
+      redirect_uris: [REDIRECT_URI, LOCALHOST_REDIRECT_URI],
       response_types: ['code'],
       grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
       id_token_signed_response_alg: args.alg,

@@ -28,7 +28,14 @@ pub const CLIENT_ID: &str = "sigstore";
 
 /// The loopback redirect URI registered for [`CLIENT_ID`]. Nothing listens there: the harness
 /// stops following redirects when it is reached and reads the code from the URL.
+///
+/// The client is a native app, so the provider also accepts this URI with any port (RFC 8252
+/// §7.3): a client with a listener on an ephemeral port sends `http://127.0.0.1:{port}/callback`.
 pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
+
+/// The second loopback redirect URI registered for [`CLIENT_ID`], the one Sigstore clients use
+/// by default (`http://localhost:{port}/auth/callback`, any port accepted like [`REDIRECT_URI`]).
+pub const LOCALHOST_REDIRECT_URI: &str = "http://localhost/auth/callback";
 
 /// How long the provider may take to print its URL. A hang guard, not a performance check: a
 /// cold Node.js start takes well under a second.
@@ -408,12 +415,45 @@ impl OidcProvider {
         };
         let device_code = field("device_code");
 
+        self.approve_device(&field("verification_uri_complete"))
+            .await;
+
+        let token = device
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code.as_str()),
+                ("client_id", CLIENT_ID),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("device token request: {e}"));
+        let status = token.status();
+        let body: serde_json::Value = token
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
+        assert!(
+            status.is_success(),
+            "token endpoint answered {status}: {body}"
+        );
+        body["id_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
+            .to_owned()
+    }
+
+    /// Plays the user's part of the device flow: a browser with a cookie jar opens
+    /// `verification_uri_complete` (which carries the user code) and submits the provider's
+    /// forms until the success page. The account is the one the device asked for with
+    /// `login_hint`, else `user@example.com`.
+    pub async fn approve_device(&self, verification_uri_complete: &str) {
         let browser = reqwest::Client::builder()
             .cookie_store(true)
             .build()
             .expect("building the HTTP client");
         let mut page = browser
-            .get(field("verification_uri_complete"))
+            .get(verification_uri_complete)
             .send()
             .await
             .unwrap_or_else(|e| panic!("opening the verification page: {e}"))
@@ -446,31 +486,51 @@ impl OidcProvider {
             "the device flow did not reach the success page:\n{page}\nstderr:\n{}",
             self.stderr()
         );
-
-        let token = device
-            .post(format!("{}/token", self.issuer))
-            .form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("device_code", device_code.as_str()),
-                ("client_id", CLIENT_ID),
-            ])
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("device token request: {e}"));
-        let status = token.status();
-        let body: serde_json::Value = token
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
-        assert!(
-            status.is_success(),
-            "token endpoint answered {status}: {body}"
-        );
-        body["id_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
-            .to_owned()
     }
+
+    /// Plays the user's browser for an authorization URL a client built: opens it with
+    /// `login_hint=email` added (the user picking an account), lets the provider complete
+    /// login and consent, and follows every redirect with a cookie jar, the last one included:
+    /// the redirect to the client's own `redirect_uri`, typically its loopback listener.
+    /// Returns where the browser landed and what that page said.
+    pub async fn browse_authorization(
+        &self,
+        authorization_url: &str,
+        email: &str,
+    ) -> BrowserLanding {
+        let mut url = reqwest::Url::parse(authorization_url)
+            .unwrap_or_else(|e| panic!("authorization URL {authorization_url:?}: {e}"));
+        url.query_pairs_mut().append_pair("login_hint", email);
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::limited(20))
+            .build()
+            .expect("building the HTTP client");
+        let response = browser.get(url).send().await.unwrap_or_else(|e| {
+            panic!(
+                "the browser's authorization flow failed: {e}; stderr:\n{}",
+                self.stderr()
+            )
+        });
+        let url = response.url().clone();
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the page at {url}: {e}"));
+        BrowserLanding { url, status, body }
+    }
+}
+
+/// Where [`OidcProvider::browse_authorization`] ended.
+#[derive(Debug, Clone)]
+pub struct BrowserLanding {
+    /// The last URL the browser loaded (with the redirect's query).
+    pub url: reqwest::Url,
+    /// Its status.
+    pub status: reqwest::StatusCode,
+    /// Its body.
+    pub body: String,
 }
 
 #[cfg(test)]
