@@ -175,7 +175,10 @@ impl CaClient {
             Proof::Csr => {
                 let der = key.certificate_request()?;
                 // Fulcio takes the CSR as PEM only (raw DER is rejected).
-                let pem_text = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der));
+                let pem_text = pem::encode_config(
+                    &pem::Pem::new("CERTIFICATE REQUEST", der),
+                    pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+                );
                 v2::create_signing_certificate_request::Key::CertificateSigningRequest(
                     pem_text.into_bytes(),
                 )
@@ -295,7 +298,9 @@ fn proto_algorithm(algorithm: KeyAlgorithm) -> v2::PublicKeyAlgorithm {
     match algorithm {
         KeyAlgorithm::P256 | KeyAlgorithm::P384 => v2::PublicKeyAlgorithm::Ecdsa,
         KeyAlgorithm::Ed25519 => v2::PublicKeyAlgorithm::Ed25519,
-        KeyAlgorithm::Rsa3072 => v2::PublicKeyAlgorithm::RsaPss,
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+            v2::PublicKeyAlgorithm::RsaPss
+        }
     }
 }
 
