@@ -1,0 +1,794 @@
+//! `fulcio_client::verify` against real certificates: issued in-process by the `ca` crate
+//! (ephemeral roots, and a root → intermediate hierarchy made with rcgen), with SCTs signed by
+//! real CT log keys over the precertificate entry, exactly as the server does. Every rejection
+//! is asserted on the content of its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use ca::{
+    CertificateAuthority, ClientPublicKey, InMemorySigner, IssuingKey, KeyKind, Signer as _,
+    ephemeral,
+};
+use ct_core::{
+    LogSigningKey, PreCert, SignedCertificateTimestamp, SignedEntry,
+    certificate::precert_entry_from_precertificate, encode_sct_list, sign_sct,
+};
+use fulcio_client::{
+    trust::{Base64Bytes, CaSpec, CtLogSpec, TimeRange, Timestamp, TrustedRoot},
+    verify::{
+        Matcher, Policy, VerifyError, VerifyOptions, sigstore_extensions, verify_certificate,
+    },
+};
+use identity::{CertificateIdentity, SubjectAltName};
+
+const EMAIL: &str = "signer@example.com";
+const ISSUER: &str = "https://accounts.example.com";
+const LOG_URL: &str = "https://ct.example.com/test";
+
+fn email_identity() -> CertificateIdentity {
+    CertificateIdentity {
+        san: SubjectAltName::Email(EMAIL.into()),
+        extensions: oidc::Extensions {
+            issuer: ISSUER.into(),
+            subject: EMAIL.into(),
+            ..Default::default()
+        },
+    }
+}
+
+fn client_key() -> ClientPublicKey {
+    let signer = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
+    ClientPublicKey::parse(signer.public_key_der()).unwrap()
+}
+
+fn since_2020() -> TimeRange {
+    TimeRange {
+        start: Timestamp(UNIX_EPOCH + Duration::from_secs(1_577_836_800)),
+        end: None,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// A trusted root holding `chain` (issuing first, root last) and the CT logs `logs`.
+fn trusted_root(chain: &[Vec<u8>], logs: &[&LogSigningKey]) -> TrustedRoot {
+    let ca = CaSpec {
+        url: "https://fulcio.example.com".into(),
+        chain_der: chain.to_vec(),
+        valid_for: since_2020(),
+    };
+    let logs: Vec<CtLogSpec> = logs
+        .iter()
+        .map(|log| CtLogSpec {
+            base_url: LOG_URL.into(),
+            public_key_der: log.public_key().spki_der().to_vec(),
+            valid_for: since_2020(),
+        })
+        .collect();
+    TrustedRoot::for_instance(&ca, &logs).unwrap()
+}
+
+/// Issues a precertificate for `identity`, lets `scts` make the SCTs over its entry, and
+/// returns the final certificate followed by the CA chain (DER).
+async fn issue_with(
+    ca: &CertificateAuthority,
+    identity: &CertificateIdentity,
+    scts: impl FnOnce(&PreCert) -> Vec<SignedCertificateTimestamp>,
+) -> Vec<Vec<u8>> {
+    let precert = ca
+        .issue_precertificate(identity, &client_key())
+        .await
+        .unwrap();
+    let entry = precert_entry_from_precertificate(&precert.der, &precert.chain()[0]).unwrap();
+    let list = encode_sct_list(&scts(&entry)).unwrap();
+    let issued = precert.finalize(&list).await.unwrap();
+    std::iter::once(issued.der).chain(issued.chain).collect()
+}
+
+/// One SCT by `log` over `entry`, stamped now.
+fn sct_by(log: &LogSigningKey, entry: &PreCert) -> SignedCertificateTimestamp {
+    sign_sct(&SignedEntry::Precert(entry.clone()), now_ms(), &[], log).unwrap()
+}
+
+/// A certificate for `identity` with one SCT by `log`.
+async fn issue(
+    ca: &CertificateAuthority,
+    identity: &CertificateIdentity,
+    log: &LogSigningKey,
+) -> Vec<Vec<u8>> {
+    issue_with(ca, identity, |entry| vec![sct_by(log, entry)]).await
+}
+
+/// An ephemeral CA of `kind`, a CT log, and a trusted root for both.
+struct Setup {
+    ca: CertificateAuthority,
+    log: LogSigningKey,
+    root: TrustedRoot,
+}
+
+fn setup(kind: KeyKind) -> Setup {
+    let ca = CertificateAuthority::new(ephemeral::generate(kind).unwrap());
+    let log = LogSigningKey::generate_p256().unwrap();
+    let root = trusted_root(ca.current().chain(), &[&log]);
+    Setup { ca, log, root }
+}
+
+fn exact_policy() -> VerifyOptions {
+    VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::Exact(EMAIL.into())),
+            issuer: Some(Matcher::Exact(ISSUER.into())),
+        },
+        ..VerifyOptions::now()
+    }
+}
+
+/// The error's message, asserting its variant with `expected`.
+fn rejected(
+    result: Result<fulcio_client::verify::Verified, VerifyError>,
+    expected: fn(&VerifyError) -> bool,
+) -> String {
+    match result {
+        Ok(verified) => panic!("accepted: {verified:?}"),
+        Err(e) => {
+            assert!(expected(&e), "wrong kind of rejection: {e:?}");
+            eprintln!("rejected: {e}");
+            e.to_string()
+        }
+    }
+}
+
+#[tokio::test]
+async fn accepts_a_good_certificate_and_reports_what_it_says() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let verified = verify_certificate(&chain[..1], &s.root, &exact_policy()).unwrap();
+
+    assert_eq!(verified.identities, vec![EMAIL.to_owned()]);
+    assert_eq!(verified.issuer.as_deref(), Some(ISSUER));
+    assert_eq!(verified.path, chain, "leaf then the ephemeral root");
+    assert_eq!(verified.scts.len(), 1);
+    assert_eq!(verified.scts[0].log_id, s.log.log_id());
+    assert_eq!(verified.scts[0].log_url, LOG_URL);
+    let now = SystemTime::now();
+    assert!(verified.scts[0].timestamp <= now);
+    assert!(verified.not_before <= now && now <= verified.not_after);
+
+    let extensions: Vec<_> = verified
+        .sigstore_extensions
+        .iter()
+        .map(|e| (e.oid.as_str(), e.name.as_str(), e.value.as_str()))
+        .collect();
+    assert_eq!(
+        extensions,
+        vec![
+            ("1.3.6.1.4.1.57264.1.1", "Issuer (deprecated)", ISSUER),
+            ("1.3.6.1.4.1.57264.1.8", "Issuer (V2)", ISSUER),
+            ("1.3.6.1.4.1.57264.1.24", "Token Subject", EMAIL),
+        ]
+    );
+    // The whole chain given (leaf, root) verifies the same way.
+    let again = verify_certificate(&chain, &s.root, &exact_policy()).unwrap();
+    assert_eq!(again.path, chain);
+}
+
+#[tokio::test]
+async fn rejects_a_certificate_from_another_ca() {
+    let trusted = setup(KeyKind::EcdsaP256);
+    let other = CertificateAuthority::new(ephemeral::generate(KeyKind::EcdsaP256).unwrap());
+    let chain = issue(&other, &email_identity(), &trusted.log).await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &trusted.root, &exact_policy()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("certificate chain does not verify against the trusted root")
+            && message.contains("the signature on the leaf certificate")
+            && message.contains("does not verify with the key of CA certificate"),
+        "{message}"
+    );
+    // Offering the other CA's root as an intermediate does not help: it is not trusted.
+    let message = rejected(
+        verify_certificate(&chain, &trusted.root, &exact_policy()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("a self-issued certificate that is not in the CA's chain"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_a_tampered_certificate() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let mut leaf = chain[0].clone();
+    // Change the email inside the TBS: still a well-formed certificate, different content.
+    let at = leaf
+        .windows(EMAIL.len())
+        .position(|w| w == EMAIL.as_bytes())
+        .expect("the email is in the DER");
+    leaf[at] ^= 0x01;
+    let message = rejected(
+        verify_certificate(&[leaf], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("the signature on the leaf certificate")
+            && message.contains("does not verify"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_an_sct_signed_by_another_key() {
+    let s = setup(KeyKind::EcdsaP256);
+    let impostor = LogSigningKey::generate_p256().unwrap();
+    let chain = issue_with(&s.ca, &email_identity(), |entry| {
+        let mut sct = sct_by(&impostor, entry);
+        // Claims to come from the trusted log.
+        sct.log_id = s.log.log_id();
+        vec![sct]
+    })
+    .await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.starts_with("SCT verification failed")
+            && message.contains(LOG_URL)
+            && message.contains("signature does not verify"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_an_sct_over_another_certificate() {
+    let s = setup(KeyKind::EcdsaP256);
+    let other =
+        s.ca.issue_precertificate(&email_identity(), &client_key())
+            .await
+            .unwrap();
+    let other_entry = precert_entry_from_precertificate(&other.der, &other.chain()[0]).unwrap();
+    let chain = issue_with(&s.ca, &email_identity(), |_| {
+        vec![sct_by(&s.log, &other_entry)]
+    })
+    .await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.contains("signature does not verify over this certificate's precertificate entry"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_an_sct_from_a_log_the_root_does_not_trust() {
+    let s = setup(KeyKind::EcdsaP256);
+    let unknown = LogSigningKey::generate_p256().unwrap();
+    let chain = issue(&s.ca, &email_identity(), &unknown).await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    use base64::Engine as _;
+    let id = base64::engine::general_purpose::STANDARD.encode(unknown.log_id());
+    assert!(
+        message.contains(&format!(
+            "the SCT's log ID {id} matches no CT log in the trusted root"
+        )),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_a_certificate_without_an_sct_unless_not_required() {
+    let s = setup(KeyKind::EcdsaP256);
+    let issued =
+        s.ca.issue_certificate(&email_identity(), &client_key())
+            .await
+            .unwrap();
+    let message = rejected(
+        verify_certificate(std::slice::from_ref(&issued.der), &s.root, &exact_policy()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(message.contains("no embedded SCT"), "{message}");
+
+    let relaxed = VerifyOptions {
+        require_sct: false,
+        ..exact_policy()
+    };
+    let verified = verify_certificate(&[issued.der], &s.root, &relaxed).unwrap();
+    assert!(verified.scts.is_empty());
+}
+
+#[tokio::test]
+async fn rejects_a_log_whose_id_is_not_the_hash_of_its_key() {
+    let s = setup(KeyKind::EcdsaP256);
+    let declared = [7u8; 32];
+
+    // The SCT names the ID the root declares for the log, which is not SHA-256 of its key.
+    let mut root = s.root.clone();
+    root.ctlogs[0].log_id.key_id = Base64Bytes(declared.to_vec());
+    let chain = issue_with(&s.ca, &email_identity(), |entry| {
+        let mut sct = sct_by(&s.log, entry);
+        sct.log_id = declared;
+        vec![sct]
+    })
+    .await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.contains("has logId.keyId BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
+            && message.contains("but the SHA-256 of its key is"),
+        "{message}"
+    );
+
+    // The SCT is genuine (log ID = SHA-256 of the key), but the root declares another ID.
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.contains("has logId.keyId") && message.contains("but the SHA-256 of its key is"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_the_wrong_identity() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let options = VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::Exact("someone-else@example.com".into())),
+            issuer: None,
+        },
+        ..VerifyOptions::now()
+    };
+    let message = rejected(verify_certificate(&chain[..1], &s.root, &options), |e| {
+        matches!(e, VerifyError::Policy(_))
+    });
+    assert!(
+        message.contains("certificate identity mismatch")
+            && message.contains("\"someone-else@example.com\"")
+            && message.contains(&format!("\"{EMAIL}\"")),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_the_wrong_issuer() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let options = VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::Exact(EMAIL.into())),
+            issuer: Some(Matcher::Exact(
+                "https://token.actions.githubusercontent.com".into(),
+            )),
+        },
+        ..VerifyOptions::now()
+    };
+    let message = rejected(verify_certificate(&chain[..1], &s.root, &options), |e| {
+        matches!(e, VerifyError::Policy(_))
+    });
+    assert!(
+        message.contains("OIDC issuer mismatch")
+            && message.contains("https://token.actions.githubusercontent.com")
+            && message.contains(ISSUER),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_an_expired_certificate() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let good = verify_certificate(&chain[..1], &s.root, &exact_policy()).unwrap();
+    let later = VerifyOptions {
+        at: good.not_after + Duration::from_secs(1),
+        ..exact_policy()
+    };
+    let message = rejected(verify_certificate(&chain[..1], &s.root, &later), |e| {
+        matches!(e, VerifyError::Validity(_))
+    });
+    assert!(
+        message.contains("the leaf certificate") && message.contains("has expired"),
+        "{message}"
+    );
+    let earlier = VerifyOptions {
+        at: good.not_before - Duration::from_secs(1),
+        ..exact_policy()
+    };
+    let message = rejected(verify_certificate(&chain[..1], &s.root, &earlier), |e| {
+        matches!(e, VerifyError::Validity(_))
+    });
+    assert!(message.contains("is not yet valid"), "{message}");
+}
+
+#[tokio::test]
+async fn rejects_a_leaf_issued_outside_the_cas_valid_for() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let mut root = s.root.clone();
+    root.certificate_authorities[0].valid_for = TimeRange {
+        start: Timestamp(UNIX_EPOCH + Duration::from_secs(1_577_836_800)),
+        end: Some(Timestamp(UNIX_EPOCH + Duration::from_secs(1_609_459_200))),
+    };
+    let message = rejected(
+        verify_certificate(&chain[..1], &root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message
+            .contains("outside the CA's validFor (2020-01-01T00:00:00Z to 2021-01-01T00:00:00Z)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn rejects_sct_timestamps_outside_the_log_key_validity_or_after_the_verification_time() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let mut root = s.root.clone();
+    root.ctlogs[0].public_key.valid_for = Some(TimeRange {
+        start: Timestamp(UNIX_EPOCH + Duration::from_secs(1_577_836_800)),
+        end: Some(Timestamp(UNIX_EPOCH + Duration::from_secs(1_609_459_200))),
+    });
+    let message = rejected(
+        verify_certificate(&chain[..1], &root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.contains("outside the validFor of the log's key"),
+        "{message}"
+    );
+
+    // An SCT stamped an hour from now, checked now.
+    let future = issue_with(&s.ca, &email_identity(), |entry| {
+        let stamp = now_ms() + 3_600_000;
+        vec![sign_sct(&SignedEntry::Precert(entry.clone()), stamp, &[], &s.log).unwrap()]
+    })
+    .await;
+    let message = rejected(
+        verify_certificate(&future[..1], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(message.contains("after the verification time"), "{message}");
+}
+
+#[tokio::test]
+async fn one_verifying_sct_among_several_is_enough() {
+    let s = setup(KeyKind::EcdsaP256);
+    let unknown = LogSigningKey::generate_p256().unwrap();
+    let chain = issue_with(&s.ca, &email_identity(), |entry| {
+        vec![sct_by(&unknown, entry), sct_by(&s.log, entry)]
+    })
+    .await;
+    let verified = verify_certificate(&chain[..1], &s.root, &VerifyOptions::now()).unwrap();
+    assert_eq!(verified.scts.len(), 1);
+    assert_eq!(verified.scts[0].log_id, s.log.log_id());
+
+    // Neither verifies: both reasons are given.
+    let chain = issue_with(&s.ca, &email_identity(), |entry| {
+        vec![sct_by(&unknown, entry), sct_by(&unknown, entry)]
+    })
+    .await;
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Sct(_)),
+    );
+    assert!(
+        message.contains("SCT 1 of 2") && message.contains("SCT 2 of 2"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn regex_policies_match_the_whole_value() {
+    let s = setup(KeyKind::EcdsaP256);
+    let chain = issue(&s.ca, &email_identity(), &s.log).await;
+    let with = |identity: &str, issuer: &str| VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::regex(identity).unwrap()),
+            issuer: Some(Matcher::regex(issuer).unwrap()),
+        },
+        ..VerifyOptions::now()
+    };
+    verify_certificate(
+        &chain[..1],
+        &s.root,
+        &with(r".*@example\.com", r"https://accounts\.example\.(com|org)"),
+    )
+    .unwrap();
+
+    // A pattern matching only part of the value does not match.
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &with("signer", ".*")),
+        |e| matches!(e, VerifyError::Policy(_)),
+    );
+    assert!(
+        message.contains("a match of the regular expression ^(?:signer)$"),
+        "{message}"
+    );
+    let message = rejected(
+        verify_certificate(&chain[..1], &s.root, &with(".*", "https://accounts")),
+        |e| matches!(e, VerifyError::Policy(_)),
+    );
+    assert!(message.contains("OIDC issuer mismatch"), "{message}");
+
+    // Alternation inside the pattern stays inside the anchors.
+    let alternation = Matcher::regex("x|signer@example.com").unwrap();
+    assert!(alternation.matches(EMAIL));
+    assert!(!alternation.matches("signer@example.com.evil"));
+    assert!(!alternation.matches("xy"));
+
+    match Matcher::regex("(unclosed") {
+        Err(VerifyError::Options(message)) => {
+            assert!(
+                message.contains("invalid regular expression \"(unclosed\""),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn cas_with_other_key_types_verify() {
+    for kind in [
+        KeyKind::EcdsaP384,
+        KeyKind::EcdsaP521,
+        KeyKind::Rsa2048,
+        KeyKind::Ed25519,
+    ] {
+        let s = setup(kind);
+        let chain = issue(&s.ca, &email_identity(), &s.log).await;
+        let verified = verify_certificate(&chain[..1], &s.root, &exact_policy())
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(verified.path.len(), 2, "{kind:?}");
+    }
+}
+
+/// A root and an intermediate made by rcgen (an encoder independent of ours), the
+/// intermediate with EKU codeSigning as Fulcio requires, and a CA issuing with it.
+fn intermediate_ca() -> (CertificateAuthority, Vec<u8>, Vec<u8>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let params = |name: &str, eku: bool| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::OrganizationName, "fulcio-rs tests");
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        if eku {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        }
+        params.use_authority_key_identifier_extension = true;
+        params
+    };
+    let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+    let root_params = params("test root", false);
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = Issuer::new(root_params, root_key);
+    let intermediate_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let intermediate = params("test intermediate", true)
+        .signed_by(&intermediate_key, &root_issuer)
+        .unwrap();
+    let signer = InMemorySigner::from_pkcs8_der(&intermediate_key.serialize_der()).unwrap();
+    let key = IssuingKey::new(
+        Arc::new(signer),
+        vec![intermediate.der().to_vec(), root.der().to_vec()],
+    )
+    .unwrap();
+    (
+        CertificateAuthority::new(key),
+        intermediate.der().to_vec(),
+        root.der().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn intermediates_from_the_root_or_given_with_the_leaf() {
+    let (ca, intermediate, root_cert) = intermediate_ca();
+    let log = LogSigningKey::generate_p256().unwrap();
+    let chain = issue(&ca, &email_identity(), &log).await;
+    assert_eq!(chain[1..], [intermediate.clone(), root_cert.clone()]);
+
+    // The trusted root holds the whole chain: the leaf alone verifies.
+    let full = trusted_root(&[intermediate.clone(), root_cert.clone()], &[&log]);
+    let verified = verify_certificate(&chain[..1], &full, &exact_policy()).unwrap();
+    assert_eq!(verified.path, chain);
+    // And with the chain given too.
+    let verified = verify_certificate(&chain, &full, &exact_policy()).unwrap();
+    assert_eq!(verified.path, chain);
+
+    // The trusted root holds only the root: the intermediate comes with the leaf.
+    let root_only = trusted_root(std::slice::from_ref(&root_cert), &[&log]);
+    let verified = verify_certificate(
+        &[chain[0].clone(), intermediate.clone()],
+        &root_only,
+        &exact_policy(),
+    )
+    .unwrap();
+    assert_eq!(verified.path, chain);
+
+    // Without it there is no path.
+    let message = rejected(
+        verify_certificate(&chain[..1], &root_only, &exact_policy()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("neither its chain nor the given intermediates hold the issuer")
+            && message.contains("test intermediate"),
+        "{message}"
+    );
+
+    // The intermediate alone is not a trust anchor for a root that holds another root.
+    let other = setup(KeyKind::EcdsaP256);
+    let message = rejected(
+        verify_certificate(&chain, &other.root, &exact_policy()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("the path ends at CA certificate \"O=fulcio-rs tests, CN=test root\"")
+            && message.contains("a self-issued certificate that is not in the CA's chain"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_ca_certificate_is_not_a_leaf() {
+    let s = setup(KeyKind::EcdsaP256);
+    let root_cert = s.ca.current().chain()[0].clone();
+    let message = rejected(
+        verify_certificate(&[root_cert], &s.root, &VerifyOptions::now()),
+        |e| matches!(e, VerifyError::Chain(_)),
+    );
+    assert!(
+        message.contains("is a CA certificate (basicConstraints cA), not a leaf"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn garbage_is_a_parse_error() {
+    let s = setup(KeyKind::EcdsaP256);
+    let message = rejected(
+        verify_certificate(
+            &[b"not a certificate".to_vec()],
+            &s.root,
+            &VerifyOptions::now(),
+        ),
+        |e| matches!(e, VerifyError::Parse(_)),
+    );
+    assert!(message.contains("the leaf certificate"), "{message}");
+    assert!(matches!(
+        verify_certificate(&[], &s.root, &VerifyOptions::now()),
+        Err(VerifyError::Parse(_))
+    ));
+}
+
+#[tokio::test]
+async fn names_every_sigstore_extension() {
+    let s = setup(KeyKind::EcdsaP256);
+    let uri = "https://github.com/octo/repo/.github/workflows/release.yml@refs/tags/v1";
+    let identity = CertificateIdentity {
+        san: SubjectAltName::Uri(uri.into()),
+        extensions: oidc::Extensions {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            github_workflow_trigger: "push".into(),
+            github_workflow_sha: "0123abcd".into(),
+            build_signer_uri: uri.into(),
+            runner_environment: "github-hosted".into(),
+            source_repository_visibility_at_signing: "public".into(),
+            subject: "repo:octo/repo:ref:refs/tags/v1".into(),
+            ..Default::default()
+        },
+    };
+    let chain = issue(&s.ca, &identity, &s.log).await;
+    let named = sigstore_extensions(&chain[0]).unwrap();
+    let got: Vec<_> = named
+        .iter()
+        .map(|e| (e.oid.as_str(), e.name.as_str(), e.value.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "1.3.6.1.4.1.57264.1.1",
+                "Issuer (deprecated)",
+                "https://token.actions.githubusercontent.com"
+            ),
+            (
+                "1.3.6.1.4.1.57264.1.2",
+                "GitHub Workflow Trigger (deprecated)",
+                "push"
+            ),
+            (
+                "1.3.6.1.4.1.57264.1.3",
+                "GitHub Workflow SHA (deprecated)",
+                "0123abcd"
+            ),
+            (
+                "1.3.6.1.4.1.57264.1.8",
+                "Issuer (V2)",
+                "https://token.actions.githubusercontent.com"
+            ),
+            ("1.3.6.1.4.1.57264.1.9", "Build Signer URI", uri),
+            (
+                "1.3.6.1.4.1.57264.1.11",
+                "Runner Environment",
+                "github-hosted"
+            ),
+            (
+                "1.3.6.1.4.1.57264.1.22",
+                "Source Repository Visibility At Signing",
+                "public"
+            ),
+            (
+                "1.3.6.1.4.1.57264.1.24",
+                "Token Subject",
+                "repo:octo/repo:ref:refs/tags/v1"
+            ),
+        ]
+    );
+    let verified = verify_certificate(
+        &chain[..1],
+        &s.root,
+        &VerifyOptions {
+            policy: Policy {
+                identity: Some(Matcher::Exact(uri.into())),
+                issuer: Some(Matcher::Exact(
+                    "https://token.actions.githubusercontent.com".into(),
+                )),
+            },
+            ..VerifyOptions::now()
+        },
+    )
+    .unwrap();
+    assert_eq!(verified.identities, vec![uri.to_owned()]);
+}
+
+#[tokio::test]
+async fn username_identities_match_on_the_other_name() {
+    let s = setup(KeyKind::EcdsaP256);
+    let identity = CertificateIdentity {
+        san: SubjectAltName::Username("alice!example.com".into()),
+        extensions: oidc::Extensions {
+            issuer: ISSUER.into(),
+            subject: "alice".into(),
+            ..Default::default()
+        },
+    };
+    let chain = issue(&s.ca, &identity, &s.log).await;
+    let options = VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::Exact("alice!example.com".into())),
+            issuer: Some(Matcher::Exact(ISSUER.into())),
+        },
+        ..VerifyOptions::now()
+    };
+    let verified = verify_certificate(&chain[..1], &s.root, &options).unwrap();
+    assert_eq!(verified.identities, vec!["alice!example.com".to_owned()]);
+}
