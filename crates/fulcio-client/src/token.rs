@@ -7,8 +7,11 @@
 //!    `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, asked for a token with the audience (`sigstore`);
 //! 3. an interactive flow with [`TokenOptions::oidc`]: the browser flow (authorization code +
 //!    PKCE S256, redirect to a one-shot listener on 127.0.0.1, `state` and `nonce` checked), or
-//!    the device-authorization flow (RFC 8628) when [`TokenOptions::device`] is set or no
-//!    browser can be opened.
+//!    the device-authorization flow (RFC 8628) when [`TokenOptions::device`] is set (callers
+//!    set it when no browser can be opened on this machine).
+//!
+//! The environment (`SIGSTORE_ID_TOKEN` in step 1, and step 2) is consulted only when
+//! [`TokenOptions::ambient`] is set.
 //!
 //! The token is not verified here (the CA does that); [`unverified_claims`] reads what the
 //! client needs from it (the subject to prove possession over, the issuer for messages).
@@ -24,6 +27,10 @@ pub const SIGSTORE_ID_TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
 pub const GITHUB_REQUEST_URL_ENV: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 /// GitHub Actions: the bearer token for that request.
 pub const GITHUB_REQUEST_TOKEN_ENV: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+
+/// The audience [`resolve`] asks ambient providers for when [`TokenOptions::audience`] is
+/// empty: the public-good Fulcio's client ID.
+pub const DEFAULT_AUDIENCE: &str = "sigstore";
 
 /// An OIDC client for the interactive flows.
 #[derive(Debug, Clone)]
@@ -191,7 +198,12 @@ pub async fn resolve(
                 source: TokenSource::Environment,
             });
         }
-        if let Some(token) = github_actions_token(&options.audience).await? {
+        let audience = if options.audience.is_empty() {
+            DEFAULT_AUDIENCE
+        } else {
+            &options.audience
+        };
+        if let Some(token) = github_actions_token(audience).await? {
             return Ok(IdentityToken {
                 token,
                 source: TokenSource::GitHubActions,
