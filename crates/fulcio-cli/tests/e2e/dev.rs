@@ -40,11 +40,17 @@ struct Dev {
 impl Dev {
     /// Starts `fulcio dev --dir DIR` with every port chosen by the OS.
     async fn start(dir: &Path) -> Dev {
+        Dev::start_with(dir, &[]).await
+    }
+
+    /// [`Dev::start`] with `extra` flags.
+    async fn start_with(dir: &Path, extra: &[&std::ffi::OsStr]) -> Dev {
         let mut child = Command::new(fulcio_bin())
             .args(["dev", "--dir"])
             .arg(dir)
             .args(["--port", "0", "--grpc-port", "0"])
             .args(["--ct-log-port", "0", "--oidc-port", "0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -472,6 +478,68 @@ async fn the_printed_fulcio_request_lines_get_certificates() {
         let key = std::fs::read_to_string(cwd.path().join("key.pem")).unwrap();
         assert!(key.contains("PRIVATE KEY"), "key.pem: {key}");
     }
+    dev.interrupt().await;
+}
+
+/// With `--fileca-*` (the ca crate's P-384 issuing CA under an Ed25519 intermediate and a P-384
+/// root): the answer carries the file's chain, `ca-chain.pem` and the trusted root hold it, the
+/// CT log accepts chains to its root, and sigstore-python checks the SCT through the
+/// intermediates with the trust config written for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_ca_issues_under_its_own_chain() {
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ca/testdata/fileca");
+    let cert = vectors.join("intermediate-3-cert.pem");
+    let key = vectors.join("intermediate-3-key.pem");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("fulcio-dev");
+    let dev = Dev::start_with(
+        &dir,
+        &[
+            "--fileca-cert".as_ref(),
+            cert.as_os_str(),
+            "--fileca-key".as_ref(),
+            key.as_os_str(),
+            "--fileca-key-passwd".as_ref(),
+            "password123".as_ref(),
+        ],
+    )
+    .await;
+    let file_chain = crate::support::api::split_pem_chain(&std::fs::read_to_string(&cert).unwrap());
+    assert_eq!(file_chain.len(), 3, "issuing CA, intermediate, root");
+    let written = crate::support::api::split_pem_chain(
+        &std::fs::read_to_string(dir.join("ca-chain.pem")).unwrap(),
+    );
+    assert_eq!(
+        ders(&written),
+        ders(&file_chain),
+        "ca-chain.pem is the file CA's chain"
+    );
+    assert!(!dir.join("ca").exists(), "no root generated with a file CA");
+    let trusted_root: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap();
+    let certificates = trusted_root["certificateAuthorities"][0]["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(certificates, 3, "{trusted_root}");
+
+    let token = dev_token(&dir, &["--email", "file-ca@example.com"]).await;
+    let chain = issue(&dev, &token, "file-ca@example.com").await;
+    assert_eq!(
+        ders(&chain[1..]),
+        ders(&file_chain),
+        "issued under the file chain"
+    );
+
+    let line = dev.printed("sigstore_python_request.py");
+    let rest = line.strip_prefix("python3 ").unwrap();
+    let out = run_printed(
+        &format!("{} {rest}", sigstore_python().display()),
+        scratch.path(),
+        &dev,
+    )
+    .await;
+    assert!(out.contains("SCT verified"), "{out}");
     dev.interrupt().await;
 }
 
