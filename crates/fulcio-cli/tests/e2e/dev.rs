@@ -372,7 +372,9 @@ async fn from_nothing_it_issues_and_a_restart_keeps_its_state() {
 
     // The default identity when neither is given.
     let token = dev_token(&dir, &[]).await;
-    assert!(jwt_part(&token, 1)["email"].as_str().is_some());
+    let default_email = jwt_part(&token, 1)["email"].as_str().unwrap().to_owned();
+    let chain = issue(&dev, &token, &default_email).await;
+    assert!(san_text(&ders(&chain)[0]).contains(&default_email));
 
     // sigstore-python: the printed command, with the test venv's python.
     let python = sigstore_python();
