@@ -123,54 +123,7 @@ async fn run(args: &TrustRootArgs) -> Result<Vec<(PathBuf, &'static str)>, Strin
         .await
         .map_err(|e| format!("fetching the trust bundle of {fulcio_url}: {e}"))?;
 
-    let mut cas = Vec::with_capacity(chains.len());
-    for (index, chain) in chains.into_iter().enumerate() {
-        let issuing = chain
-            .first()
-            .ok_or_else(|| format!("the trust bundle of {fulcio_url}: chain {index} is empty"))?;
-        let start = match args.valid_from {
-            Some(start) => start,
-            None => not_before(issuing).map_err(|e| {
-                format!("the trust bundle of {fulcio_url}: chain {index}: issuing certificate: {e}")
-            })?,
-        };
-        cas.push(CaSpec {
-            url: fulcio_url.clone(),
-            chain_der: chain,
-            valid_for: window(start, args.valid_until)?,
-        });
-    }
-    let earliest = cas
-        .iter()
-        .map(|ca| ca.valid_for.start.0)
-        .min()
-        .ok_or_else(|| format!("the trust bundle of {fulcio_url} has no chains"))?;
-
-    let ct_logs: Vec<CtLogSpec> = match (ct_key, &args.ct_log_url) {
-        (Some(public_key_der), Some(url)) => vec![CtLogSpec {
-            base_url: url.trim_end_matches('/').to_owned(),
-            public_key_der,
-            valid_for: window(args.ct_log_valid_from.unwrap_or(earliest), args.valid_until)?,
-        }],
-        _ => Vec::new(),
-    };
-
-    let (first, others) = cas
-        .split_first()
-        .ok_or_else(|| format!("the trust bundle of {fulcio_url} has no chains"))?;
-    let mut trusted_root = TrustedRoot::for_instance(first, &ct_logs).map_err(|e| e.to_string())?;
-    for ca in others {
-        trusted_root
-            .certificate_authorities
-            .push(CertificateAuthority::from_spec(ca).map_err(|e| e.to_string())?);
-    }
-    let operator = args.operator.clone().unwrap_or(host);
-    let signing_config = SigningConfig::for_instance(
-        &fulcio_url,
-        args.oidc_url.as_deref().map(|u| u.trim_end_matches('/')),
-        window(earliest, args.valid_until)?,
-        &operator,
-    );
+    let (trusted_root, signing_config) = build(args, &fulcio_url, &host, chains, ct_key)?;
     let trust_config = ClientTrustConfig::new(trusted_root.clone(), signing_config.clone());
 
     // What we write must read back through our own checks.
@@ -203,6 +156,67 @@ async fn run(args: &TrustRootArgs) -> Result<Vec<(PathBuf, &'static str)>, Strin
         written.push((path, what));
     }
     Ok(written)
+}
+
+/// The trusted root and signing config for the CA at `fulcio_url` (whose host is `host`) with
+/// the trust bundle `chains` and, when given, the CT key `ct_key` (DER SPKI): one
+/// `certificateAuthorities` entry per chain.
+fn build(
+    args: &TrustRootArgs,
+    fulcio_url: &str,
+    host: &str,
+    chains: Vec<Vec<Vec<u8>>>,
+    ct_key: Option<Vec<u8>>,
+) -> Result<(TrustedRoot, SigningConfig), String> {
+    let mut cas = Vec::with_capacity(chains.len());
+    for (index, chain) in chains.into_iter().enumerate() {
+        let issuing = chain
+            .first()
+            .ok_or_else(|| format!("the trust bundle of {fulcio_url}: chain {index} is empty"))?;
+        let start = match args.valid_from {
+            Some(start) => start,
+            None => not_before(issuing).map_err(|e| {
+                format!("the trust bundle of {fulcio_url}: chain {index}: issuing certificate: {e}")
+            })?,
+        };
+        cas.push(CaSpec {
+            url: fulcio_url.to_owned(),
+            chain_der: chain,
+            valid_for: window(start, args.valid_until)?,
+        });
+    }
+    let earliest = cas
+        .iter()
+        .map(|ca| ca.valid_for.start.0)
+        .min()
+        .ok_or_else(|| format!("the trust bundle of {fulcio_url} has no chains"))?;
+
+    let ct_logs: Vec<CtLogSpec> = match (ct_key, &args.ct_log_url) {
+        (Some(public_key_der), Some(url)) => vec![CtLogSpec {
+            base_url: url.trim_end_matches('/').to_owned(),
+            public_key_der,
+            valid_for: window(args.ct_log_valid_from.unwrap_or(earliest), args.valid_until)?,
+        }],
+        _ => Vec::new(),
+    };
+
+    let (first, others) = cas
+        .split_first()
+        .ok_or_else(|| format!("the trust bundle of {fulcio_url} has no chains"))?;
+    let mut trusted_root = TrustedRoot::for_instance(first, &ct_logs).map_err(|e| e.to_string())?;
+    for ca in others {
+        trusted_root
+            .certificate_authorities
+            .push(CertificateAuthority::from_spec(ca).map_err(|e| e.to_string())?);
+    }
+    let operator = args.operator.clone().unwrap_or_else(|| host.to_owned());
+    let signing_config = SigningConfig::for_instance(
+        fulcio_url,
+        args.oidc_url.as_deref().map(|u| u.trim_end_matches('/')),
+        window(earliest, args.valid_until)?,
+        &operator,
+    );
+    Ok((trusted_root, signing_config))
 }
 
 /// `[start, end)`, refusing an instant RFC 3339 cannot write.
@@ -244,4 +258,115 @@ fn parse_time(text: &str) -> Result<SystemTime, String> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(SystemTime::from)
         .map_err(|e| format!("not an RFC 3339 time ({e}), e.g. 2026-11-24T14:18:57Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, PublicKeyData as _};
+
+    /// A self-signed CA certificate valid from midnight UTC of `year`-01-02.
+    fn ca_cert(common_name: &str, year: i32) -> Vec<u8> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(year, 1, 2);
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    fn args() -> TrustRootArgs {
+        TrustRootArgs {
+            fulcio_url: "http://ca.example:5555".to_owned(),
+            ct_log_public_key: None,
+            ct_log_url: Some("http://log.example/".to_owned()),
+            oidc_url: None,
+            valid_from: None,
+            valid_until: None,
+            ct_log_valid_from: None,
+            operator: None,
+            out_dir: PathBuf::from("unused"),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn rfc3339(at: Timestamp) -> String {
+        format_timestamp(at.0).unwrap()
+    }
+
+    #[test]
+    fn each_chain_of_the_bundle_is_one_authority_with_its_own_start() {
+        let chains = vec![vec![ca_cert("new", 2026)], vec![ca_cert("old", 2024)]];
+        let ct_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            .unwrap()
+            .subject_public_key_info();
+        let (root, signing) = build(
+            &args(),
+            "http://ca.example:5555",
+            "ca.example",
+            chains.clone(),
+            Some(ct_key.clone()),
+        )
+        .unwrap();
+        assert_eq!(root.certificate_authorities.len(), 2);
+        for (authority, chain) in root.certificate_authorities.iter().zip(&chains) {
+            assert_eq!(
+                authority
+                    .chain_der()
+                    .map(<[u8]>::to_vec)
+                    .collect::<Vec<_>>(),
+                *chain
+            );
+            assert_eq!(authority.uri, "http://ca.example:5555");
+            assert_eq!(authority.valid_for.end, None);
+        }
+        let starts: Vec<String> = root
+            .certificate_authorities
+            .iter()
+            .map(|ca| rfc3339(ca.valid_for.start))
+            .collect();
+        assert_eq!(starts, ["2026-01-02T00:00:00Z", "2024-01-02T00:00:00Z"]);
+        assert_eq!(root.certificate_authorities[1].subject.common_name, "old");
+        // The CT key and the signing config start with the earliest chain.
+        let log = &root.ctlogs[0];
+        assert_eq!(log.base_url, "http://log.example");
+        assert_eq!(log.public_key_der(), Some(ct_key.as_slice()));
+        let log_window = log.public_key.valid_for.unwrap();
+        assert_eq!(rfc3339(log_window.start), "2024-01-02T00:00:00Z");
+        assert_eq!(
+            rfc3339(signing.ca_urls[0].valid_for.start),
+            "2024-01-02T00:00:00Z"
+        );
+        assert_eq!(signing.ca_urls[0].operator, "ca.example");
+    }
+
+    #[test]
+    fn without_a_ct_key_the_root_has_no_ct_log() {
+        let (root, _) = build(
+            &args(),
+            "http://ca.example",
+            "ca.example",
+            vec![vec![ca_cert("only", 2025)]],
+            None,
+        )
+        .unwrap();
+        assert!(root.ctlogs.is_empty());
+    }
+
+    #[test]
+    fn an_empty_chain_is_an_error() {
+        let err = build(
+            &args(),
+            "http://ca.example",
+            "ca.example",
+            vec![vec![]],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("chain 0 is empty"), "{err}");
+    }
 }
