@@ -479,18 +479,20 @@ fn instructions(state: &DevState) -> String {
     ));
     line(String::new());
     line(
-        "# With cosign 2.x (untested here: cosign is not installed on the machine this was built"
+        "# With cosign (untested here: cosign is not installed where fulcio dev was built)."
             .to_owned(),
     );
     line(
-        "# on). The variables make it trust this CA and CT log; with cosign 3.x also pass"
+        "# cosign 3.x, from the signing config (it names no Rekor, so nothing is uploaded):"
             .to_owned(),
     );
     line(format!(
-        "# --use-signing-config=false, or instead --signing-config {} --trusted-root {}:",
+        "  cosign sign-blob --yes --signing-config {} --trusted-root {} --identity-token {} --bundle artifact.sigstore.json ARTIFACT",
         file(files::SIGNING_CONFIG_FILE),
-        file(files::TRUSTED_ROOT_FILE)
+        file(files::TRUSTED_ROOT_FILE),
+        token(email)
     ));
+    line("# cosign 2.x (the variables make it trust this CA and CT log):".to_owned());
     line(format!(
         "  SIGSTORE_ROOT_FILE={} SIGSTORE_CT_LOG_PUBLIC_KEY_FILE={} cosign sign-blob --yes --fulcio-url {} --identity-token {} --tlog-upload=false --output-certificate cert.pem --output-signature artifact.sig ARTIFACT",
         file(files::CA_CHAIN_FILE),
