@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 /// `TrustedRoot.mediaType`.
 pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+/// The newer spelling of the trusted root's media type (protobuf-specs' `v0.2` form), which
+/// some writers use for the same schema. Accepted when reading; we write
+/// [`TRUSTED_ROOT_MEDIA_TYPE`], the one every current client accepts.
+pub const TRUSTED_ROOT_MEDIA_TYPE_V0_2: &str = "application/vnd.dev.sigstore.trustedroot.v0.2+json";
 /// `SigningConfig.mediaType` (v0.2, the version current clients read).
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 /// `ClientTrustConfig.mediaType`.
@@ -331,7 +335,9 @@ impl TrustedRoot {
     /// The media type, every certificate and every CT log ID, as [`TrustedRoot::from_json`]
     /// checks them; the error says what is wrong and where.
     fn check(&self) -> Result<(), String> {
-        if self.media_type != TRUSTED_ROOT_MEDIA_TYPE {
+        if self.media_type != TRUSTED_ROOT_MEDIA_TYPE
+            && self.media_type != TRUSTED_ROOT_MEDIA_TYPE_V0_2
+        {
             return Err(format!(
                 "unsupported trusted root media type {:?} (expected {TRUSTED_ROOT_MEDIA_TYPE:?})",
                 self.media_type

@@ -346,6 +346,11 @@ fn a_wrong_media_type_a_bad_certificate_or_bad_json_is_refused() {
         .to_string();
     assert!(message.contains("version=9"), "{message}");
 
+    // The v0.2 spelling of the same schema reads.
+    let mut newer = good.clone();
+    newer["mediaType"] = json!(fulcio_client::trust::TRUSTED_ROOT_MEDIA_TYPE_V0_2);
+    TrustedRoot::from_json(newer.to_string().as_bytes()).unwrap();
+
     let mut bad_cert = good.clone();
     bad_cert["certificateAuthorities"][0]["certChain"]["certificates"][1]["rawBytes"] =
         json!(BASE64.encode(b"garbage"));
