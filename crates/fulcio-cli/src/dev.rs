@@ -428,8 +428,13 @@ fn instructions(state: &DevState) -> String {
     line(format!("  CA (HTTP)           {}", state.fulcio_url));
     line(format!("  CA (gRPC)           {}", state.grpc_url));
     line(format!("  CT log              {}", state.ct_log_url));
+    let form = if state.oidc_subject_issuer.is_some() {
+        "email=… or subject=…"
+    } else {
+        "email=…"
+    };
     line(format!(
-        "  identity provider   {}  (email tokens; POST {} with email=… or subject=…)",
+        "  identity provider   {}  (email tokens; POST {} with {form})",
         state.oidc_issuer, state.token_endpoint
     ));
     if let Some(subject_issuer) = &state.oidc_subject_issuer {
