@@ -355,7 +355,9 @@ async fn a_detached_sct_is_returned_and_the_request_has_fulcios_shape() {
 
     let ca = TestCa::start(false).await;
     let root_pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.chain[0].clone()));
-    let seen: Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    /// What the stand-in received: the Authorization header and the JSON body.
+    type Seen = Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>;
+    let seen: Seen = Arc::default();
     let recorder = seen.clone();
     let app = Router::new().route(
         "/api/v2/signingCert",
