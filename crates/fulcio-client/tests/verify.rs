@@ -792,3 +792,110 @@ async fn username_identities_match_on_the_other_name() {
     let verified = verify_certificate(&chain[..1], &s.root, &options).unwrap();
     assert_eq!(verified.identities, vec!["alice!example.com".to_owned()]);
 }
+
+/// A real certificate of the public-good Fulcio (fulcio.sigstore.dev, March 2024: a GitHub
+/// Actions release workflow, issued by the P-384 `sigstore-intermediate`, one SCT from
+/// ctfe.sigstore.dev/2022), from sigstore-python's test asset `bundle_v3_github.whl.sigstore`.
+const PUBLIC_GOOD_LEAF: &str = "MIIGzzCCBlSgAwIBAgIUM29bvYkrDKnBVZmVeloTUMlZqNYwCgYIKoZIzj0EAwMwNzEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MR4wHAYDVQQDExVzaWdzdG9yZS1pbnRlcm1lZGlhdGUwHhcNMjQwMzE5MjI0MTE1WhcNMjQwMzE5MjI1MTE1WjAAMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1q8wmpmK0vesCD05ZE1o5Jyu+g/CtLZLXNEZiIomh1jquPMCZrhlPdOfzQws+E+IUBX3pcVUxtn4rYKnMH39oaOCBXMwggVvMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDAzAdBgNVHQ4EFgQU0PaUbhtp84Orb2YatvZkIjkZiOEwHwYDVR0jBBgwFoAU39Ppz1YkEZb5qNjpKFWixi4YZD8wZgYDVR0RAQH/BFwwWoZYaHR0cHM6Ly9naXRodWIuY29tL3RyYWlsb2ZiaXRzL3JmYzg3ODUucHkvLmdpdGh1Yi93b3JrZmxvd3MvcmVsZWFzZS55bWxAcmVmcy90YWdzL3YwLjEuMjA5BgorBgEEAYO/MAEBBCtodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tMBUGCisGAQQBg78wAQIEB3JlbGVhc2UwNgYKKwYBBAGDvzABAwQoZDhiNGE2NDQ1ZjM4YzQ4YjkxMzdhODA5OTcwNmQ5YjgwNzMxNDZlNDAVBgorBgEEAYO/MAEEBAdyZWxlYXNlMCQGCisGAQQBg78wAQUEFnRyYWlsb2ZiaXRzL3JmYzg3ODUucHkwHgYKKwYBBAGDvzABBgQQcmVmcy90YWdzL3YwLjEuMjA7BgorBgEEAYO/MAEIBC0MK2h0dHBzOi8vdG9rZW4uYWN0aW9ucy5naXRodWJ1c2VyY29udGVudC5jb20waAYKKwYBBAGDvzABCQRaDFhodHRwczovL2dpdGh1Yi5jb20vdHJhaWxvZmJpdHMvcmZjODc4NS5weS8uZ2l0aHViL3dvcmtmbG93cy9yZWxlYXNlLnltbEByZWZzL3RhZ3MvdjAuMS4yMDgGCisGAQQBg78wAQoEKgwoZDhiNGE2NDQ1ZjM4YzQ4YjkxMzdhODA5OTcwNmQ5YjgwNzMxNDZlNDAdBgorBgEEAYO/MAELBA8MDWdpdGh1Yi1ob3N0ZWQwOQYKKwYBBAGDvzABDAQrDClodHRwczovL2dpdGh1Yi5jb20vdHJhaWxvZmJpdHMvcmZjODc4NS5weTA4BgorBgEEAYO/MAENBCoMKGQ4YjRhNjQ0NWYzOGM0OGI5MTM3YTgwOTk3MDZkOWI4MDczMTQ2ZTQwIAYKKwYBBAGDvzABDgQSDBByZWZzL3RhZ3MvdjAuMS4yMBkGCisGAQQBg78wAQ8ECwwJNzY4MjEzOTk3MC4GCisGAQQBg78wARAEIAweaHR0cHM6Ly9naXRodWIuY29tL3RyYWlsb2ZiaXRzMBcGCisGAQQBg78wAREECQwHMjMxNDQyMzBoBgorBgEEAYO/MAESBFoMWGh0dHBzOi8vZ2l0aHViLmNvbS90cmFpbG9mYml0cy9yZmM4Nzg1LnB5Ly5naXRodWIvd29ya2Zsb3dzL3JlbGVhc2UueW1sQHJlZnMvdGFncy92MC4xLjIwOAYKKwYBBAGDvzABEwQqDChkOGI0YTY0NDVmMzhjNDhiOTEzN2E4MDk5NzA2ZDliODA3MzE0NmU0MBcGCisGAQQBg78wARQECQwHcmVsZWFzZTBcBgorBgEEAYO/MAEVBE4MTGh0dHBzOi8vZ2l0aHViLmNvbS90cmFpbG9mYml0cy9yZmM4Nzg1LnB5L2FjdGlvbnMvcnVucy84MzUxMDU4NTAxL2F0dGVtcHRzLzEwFgYKKwYBBAGDvzABFgQIDAZwdWJsaWMwgYoGCisGAQQB1nkCBAIEfAR6AHgAdgDdPTBqxscRMmMZHhyZZzcCokpeuN48rf+HinKALynujgAAAY5Y4EK+AAAEAwBHMEUCIDagfjpw1AZX374vFXGDSZgJ9Kqrcq7Tk/Us3f7nmVQ1AiEA4esGBrDhflbIUujUmYC3eUWFFBgXHfABLiSDwciTQw8wCgYIKoZIzj0EAwMDaQAwZgIxAM6gKI5vKoqcvTkv87Foq3WXNYmAhPj3qaQ5ocXQXsWzHeNWGB6lSHTG3ENyapqYBgIxAMJW9ly3JXEdI5ydHfz+GZoh1kyc0XFUPp4V4kVjnUXY+KtoQWKSPHaZMkYC/szXhg==";
+
+/// The public-good `trusted_root.json` that sigstore-python ships (two Fulcio CAs with the
+/// same root subject, two CT logs), from the venv `scripts/ensure-test-deps` installs.
+fn public_good_trusted_root() -> TrustedRoot {
+    let cache = std::env::var_os("FULCIO_TEST_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/fulcio-rs"))
+        })
+        .expect("FULCIO_TEST_CACHE or HOME");
+    let lib = cache.join("sigstore-venv").join("lib");
+    let python = std::fs::read_dir(&lib)
+        .unwrap_or_else(|e| panic!("{}: {e}: run scripts/ensure-test-deps", lib.display()))
+        .filter_map(Result::ok)
+        .find(|entry| entry.file_name().to_string_lossy().starts_with("python"))
+        .expect("a python* directory in the venv");
+    let path = python.path().join(
+        "site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json",
+    );
+    TrustedRoot::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn verifies_a_real_public_good_certificate_against_the_public_trusted_root() {
+    use base64::Engine as _;
+    let leaf = base64::engine::general_purpose::STANDARD
+        .decode(PUBLIC_GOOD_LEAF)
+        .unwrap();
+    let root = public_good_trusted_root();
+    let workflow =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    let github = "https://token.actions.githubusercontent.com";
+    // Inside the certificate's ten minutes (2024-03-19T22:41:15Z to 22:51:15Z).
+    let at = UNIX_EPOCH + Duration::from_secs(1_710_888_300);
+    let options = VerifyOptions {
+        at,
+        policy: Policy {
+            identity: Some(Matcher::regex(r"https://github\.com/trailofbits/.*").unwrap()),
+            issuer: Some(Matcher::Exact(github.into())),
+        },
+        require_sct: true,
+    };
+    let verified = verify_certificate(std::slice::from_ref(&leaf), &root, &options).unwrap();
+    assert_eq!(verified.identities, vec![workflow.to_owned()]);
+    assert_eq!(verified.issuer.as_deref(), Some(github));
+    assert_eq!(verified.path.len(), 3, "leaf, sigstore-intermediate, root");
+    assert_eq!(verified.scts.len(), 1);
+    assert_eq!(verified.scts[0].log_url, "https://ctfe.sigstore.dev/2022");
+    let value_of = |oid: &str| {
+        verified
+            .sigstore_extensions
+            .iter()
+            .find(|e| e.oid == oid)
+            .map(|e| (e.name.as_str(), e.value.as_str()))
+    };
+    assert_eq!(
+        value_of("1.3.6.1.4.1.57264.1.2"),
+        Some(("GitHub Workflow Trigger (deprecated)", "release"))
+    );
+    assert_eq!(
+        value_of("1.3.6.1.4.1.57264.1.21"),
+        Some((
+            "Run Invocation URI",
+            "https://github.com/trailofbits/rfc8785.py/actions/runs/8351058501/attempts/1"
+        ))
+    );
+    assert_eq!(
+        value_of("1.3.6.1.4.1.57264.1.22"),
+        Some(("Source Repository Visibility At Signing", "public"))
+    );
+    assert_eq!(
+        verified.sigstore_extensions.len(),
+        21,
+        "1.1–1.6 and 1.8–1.22"
+    );
+
+    // Now, long after its ten minutes.
+    let now = VerifyOptions {
+        at: SystemTime::now(),
+        ..options.clone()
+    };
+    let message = rejected(verify_certificate(&[leaf.clone()], &root, &now), |e| {
+        matches!(e, VerifyError::Validity(_))
+    });
+    assert!(message.contains("has expired"), "{message}");
+
+    // Another workflow of the same repository owner is not this identity.
+    let other = VerifyOptions {
+        policy: Policy {
+            identity: Some(Matcher::Exact(
+                "https://github.com/trailofbits/rfc8785.py/.github/workflows/ci.yml@refs/heads/main"
+                    .into(),
+            )),
+            issuer: None,
+        },
+        ..options
+    };
+    let message = rejected(verify_certificate(&[leaf], &root, &other), |e| {
+        matches!(e, VerifyError::Policy(_))
+    });
+    assert!(message.contains(workflow), "{message}");
+}
