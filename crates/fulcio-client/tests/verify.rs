@@ -878,9 +878,10 @@ fn verifies_a_real_public_good_certificate_against_the_public_trusted_root() {
         at: SystemTime::now(),
         ..options.clone()
     };
-    let message = rejected(verify_certificate(&[leaf.clone()], &root, &now), |e| {
-        matches!(e, VerifyError::Validity(_))
-    });
+    let message = rejected(
+        verify_certificate(std::slice::from_ref(&leaf), &root, &now),
+        |e| matches!(e, VerifyError::Validity(_)),
+    );
     assert!(message.contains("has expired"), "{message}");
 
     // Another workflow of the same repository owner is not this identity.
