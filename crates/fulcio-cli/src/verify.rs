@@ -69,6 +69,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     pub at: Option<SystemTime>,
 
+    /// Accept a certificate without a verifying embedded SCT (e.g. from a Fulcio without CT)
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
+
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -158,7 +162,7 @@ fn run(args: &VerifyArgs) -> Result<Verified, Failure> {
     let options = VerifyOptions {
         at: args.at.unwrap_or_else(SystemTime::now),
         policy,
-        require_sct: true,
+        require_sct: !args.insecure_ignore_sct,
     };
     Ok(verify_certificate(&chain, &root, &options)?)
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use test_support::fake_issuer::FakeIssuer;
 
-use crate::support::api::{KeyPart, Proof, TokenIn, http_v2};
+use crate::support::api::{KeyPart, Proof, TokenIn, http_v2, issue_http};
 use crate::support::keys::{ClientKey, KeyKind};
 use crate::support::server::{CaBackend, FulcioServer, IssuerConfig, Ports, fulcio_bin};
 use crate::support::tokens::Identity;
@@ -356,4 +356,58 @@ async fn unusable_input_exits_2() {
     ])
     .await;
     assert_status(&output, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_without_an_sct_needs_insecure_ignore_sct() {
+    let issuer = FakeIssuer::start().await;
+    // CT disabled: the certificate carries no SCT.
+    let server = FulcioServer::start(&[IssuerConfig::email(issuer.url())]).await;
+    let key = ClientKey::generate(KeyKind::P256);
+    let who = Identity::new(EMAIL);
+    let part = KeyPart::for_key(&key, Proof::PublicKey, &who.email);
+    let chain: Vec<Vec<u8>> =
+        issue_http(&server, &issuer.token(who.claims()), TokenIn::Body, &part)
+            .await
+            .iter()
+            .map(|c| pem::parse(c).unwrap().into_contents())
+            .collect();
+    server.stop().await;
+
+    let files = tempfile::tempdir().expect("scratch dir");
+    let dir = files.path();
+    let root = dir.join("trusted_root.json");
+    let log_key = ClientKey::generate(KeyKind::P256).spki_der();
+    std::fs::write(
+        &root,
+        trusted_root_json(&chain[1..], "http://127.0.0.1:1", &log_key).to_string(),
+    )
+    .unwrap();
+    let leaf = dir.join("leaf.pem");
+    std::fs::write(&leaf, pem_of(&chain[0])).unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+
+    let output = fulcio_verify(&[leaf.as_os_str(), &os("--trusted-root"), root.as_os_str()]).await;
+    assert_status(&output, 1);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("Error: SCT verification failed: the certificate has no embedded SCT"),
+        "{stderr}"
+    );
+
+    let output = fulcio_verify(&[
+        leaf.as_os_str(),
+        &os("--trusted-root"),
+        root.as_os_str(),
+        &os("--insecure-ignore-sct"),
+        &os("--certificate-identity"),
+        &os(EMAIL),
+    ])
+    .await;
+    assert_status(&output, 0);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("Verified OK\n") && !stdout.contains("SCT:"),
+        "{stdout}"
+    );
 }
