@@ -249,7 +249,7 @@ fn describe(cert: &X509Certificate<'_>, index: usize) -> String {
             cert.tbs_certificate.raw_serial_as_string()
         )
     } else {
-        format!("CA certificate {:?}", cert.subject().to_string())
+        format!("certificate {:?}", cert.subject().to_string())
     }
 }
 

@@ -193,7 +193,7 @@ async fn rejects_a_certificate_from_another_ca() {
     assert!(
         message.contains("certificate chain does not verify against the trusted root")
             && message.contains("the signature on the leaf certificate")
-            && message.contains("does not verify with the key of CA certificate"),
+            && message.contains("does not verify with the key of certificate \"C=USA"),
         "{message}"
     );
     // Offering the other CA's root as an intermediate does not help: it is not trusted.
@@ -651,7 +651,7 @@ async fn intermediates_from_the_root_or_given_with_the_leaf() {
         |e| matches!(e, VerifyError::Chain(_)),
     );
     assert!(
-        message.contains("the path ends at CA certificate \"O=fulcio-rs tests, CN=test root\"")
+        message.contains("the path ends at certificate \"O=fulcio-rs tests, CN=test root\"")
             && message.contains("a self-issued certificate that is not in the CA's chain"),
         "{message}"
     );
@@ -899,4 +899,142 @@ fn verifies_a_real_public_good_certificate_against_the_public_trusted_root() {
         matches!(e, VerifyError::Policy(_))
     });
     assert!(message.contains(workflow), "{message}");
+}
+
+/// Hierarchies made with rcgen that break one CA rule each: the path check names the rule.
+#[test]
+fn ca_certificates_must_be_cas_allowed_to_sign_code_signing_certificates() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    fn params(
+        name: &str,
+        is_ca: IsCa,
+        usages: Vec<KeyUsagePurpose>,
+        ekus: Vec<ExtendedKeyUsagePurpose>,
+    ) -> CertificateParams {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.is_ca = is_ca;
+        params.key_usages = usages;
+        params.extended_key_usages = ekus;
+        params
+    }
+    let ca_usages = || vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let code_signing = || vec![ExtendedKeyUsagePurpose::CodeSigning];
+    let unconstrained = || IsCa::Ca(BasicConstraints::Unconstrained);
+
+    // root → intermediate → leaf, with the given intermediate and leaf profiles; the trusted
+    // root holds the root only and the intermediate comes with the leaf.
+    let check = |root_ca: IsCa,
+                 intermediate: CertificateParams,
+                 leaf_ekus: Vec<ExtendedKeyUsagePurpose>|
+     -> String {
+        let root_key = KeyPair::generate().unwrap();
+        let root_params = params("rule root", root_ca, ca_usages(), vec![]);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = Issuer::new(root_params, root_key);
+        let intermediate_key = KeyPair::generate().unwrap();
+        let intermediate_cert = intermediate
+            .clone()
+            .signed_by(&intermediate_key, &root_issuer)
+            .unwrap();
+        let intermediate_issuer = Issuer::new(intermediate, intermediate_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = params(
+            "rule leaf",
+            IsCa::ExplicitNoCa,
+            vec![KeyUsagePurpose::DigitalSignature],
+            leaf_ekus,
+        )
+        .signed_by(&leaf_key, &intermediate_issuer)
+        .unwrap();
+        let log = LogSigningKey::generate_p256().unwrap();
+        let trusted = trusted_root(&[root.der().to_vec()], &[&log]);
+        let chain = [leaf.der().to_vec(), intermediate_cert.der().to_vec()];
+        rejected(
+            verify_certificate(&chain, &trusted, &VerifyOptions::now()),
+            |e| matches!(e, VerifyError::Chain(_)),
+        )
+    };
+
+    let message = check(
+        unconstrained(),
+        params(
+            "rule intermediate",
+            IsCa::ExplicitNoCa,
+            ca_usages(),
+            code_signing(),
+        ),
+        code_signing(),
+    );
+    assert!(
+        message.contains(
+            "certificate \"CN=rule intermediate\" is not a CA (basicConstraints cA is not set)"
+        ),
+        "{message}"
+    );
+
+    let message = check(
+        unconstrained(),
+        params(
+            "rule intermediate",
+            unconstrained(),
+            vec![KeyUsagePurpose::DigitalSignature],
+            code_signing(),
+        ),
+        code_signing(),
+    );
+    assert!(
+        message.contains("may not sign certificates (its keyUsage lacks keyCertSign)"),
+        "{message}"
+    );
+
+    let message = check(
+        unconstrained(),
+        params(
+            "rule intermediate",
+            unconstrained(),
+            ca_usages(),
+            vec![ExtendedKeyUsagePurpose::ServerAuth],
+        ),
+        code_signing(),
+    );
+    assert!(
+        message.contains("restricts extended key usage without allowing codeSigning"),
+        "{message}"
+    );
+
+    let message = check(
+        IsCa::Ca(BasicConstraints::Constrained(0)),
+        params(
+            "rule intermediate",
+            unconstrained(),
+            ca_usages(),
+            code_signing(),
+        ),
+        code_signing(),
+    );
+    assert!(
+        message.contains("certificate \"CN=rule root\" allows 0 intermediate(s) below it"),
+        "{message}"
+    );
+
+    let message = check(
+        unconstrained(),
+        params(
+            "rule intermediate",
+            unconstrained(),
+            ca_usages(),
+            code_signing(),
+        ),
+        vec![ExtendedKeyUsagePurpose::ServerAuth],
+    );
+    assert!(
+        message.contains("lacks the codeSigning extended key usage"),
+        "{message}"
+    );
 }
