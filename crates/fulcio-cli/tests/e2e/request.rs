@@ -22,19 +22,24 @@ use test_support::fake_issuer::FakeIssuer;
 use crate::support::server::{CaBackend, FulcioServer, IssuerConfig, Ports, fulcio_bin};
 
 /// A `fulcio serve` with its embedded log, and the trusted root a client would be given.
-struct Instance {
-    server: FulcioServer,
-    root_file: PathBuf,
+pub(crate) struct Instance {
+    pub(crate) server: FulcioServer,
+    pub(crate) root_file: PathBuf,
     _data: tempfile::TempDir,
 }
 
 impl Instance {
-    async fn start(issuer: &FakeIssuer) -> Instance {
+    pub(crate) async fn start(issuer: &FakeIssuer) -> Instance {
+        Instance::start_trusting(&issuer.url()).await
+    }
+
+    /// Trusting the email issuer at `issuer_url`.
+    pub(crate) async fn start_trusting(issuer_url: &str) -> Instance {
         let data = tempfile::tempdir().unwrap();
         let data_dir = data.path().join("ct");
         let data_arg = data_dir.display().to_string();
         let server = FulcioServer::start_full(
-            &[IssuerConfig::email(issuer.url())],
+            &[IssuerConfig::email(issuer_url)],
             Ports::Split,
             &CaBackend::Ephemeral,
             &[
@@ -97,7 +102,7 @@ async fn request(dir: &Path, args: &[&str]) -> Output {
         .expect("running fulcio request")
 }
 
-fn show(output: &Output) -> String {
+pub(crate) fn show(output: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
         output.status,
@@ -119,13 +124,13 @@ fn read_chain(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn leaf_spki(der: &[u8]) -> Vec<u8> {
+pub(crate) fn leaf_spki(der: &[u8]) -> Vec<u8> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
     cert.public_key().raw.to_vec()
 }
 
 /// The written chain verifies against the instance's root and names `email`.
-fn check_certificate(instance: &Instance, path: &Path, email: &str) -> Vec<Vec<u8>> {
+pub(crate) fn check_certificate(instance: &Instance, path: &Path, email: &str) -> Vec<Vec<u8>> {
     let chain = read_chain(path);
     let root = TrustedRoot::load(&instance.root_file).unwrap();
     let verified = verify_certificate(&chain, &root, &VerifyOptions::now()).unwrap();
@@ -135,7 +140,7 @@ fn check_certificate(instance: &Instance, path: &Path, email: &str) -> Vec<Vec<u
 }
 
 #[cfg(unix)]
-fn mode(path: &Path) -> u32 {
+pub(crate) fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
