@@ -187,6 +187,8 @@ async fn generated_key_challenge_over_http() {
     assert!(stdout.contains("Identity: signer@example.com"), "{stdout}");
     assert!(stdout.contains(&issuer.url()), "{stdout}");
     assert!(stdout.contains("Expires: "), "{stdout}");
+    // stderr is not a terminal here: no progress line, nothing at all on success.
+    assert!(output.stderr.is_empty(), "{}", show(&output));
 
     // A second run would overwrite the key: refused, nothing changed, no token spent.
     let before = std::fs::read(&key_path).unwrap();
