@@ -474,9 +474,10 @@ fn instructions(state: &DevState) -> String {
     line(String::new());
     line("# With sigstore-python (`sigstore sign` always uploads to Rekor, which fulcio dev does not".to_owned());
     line(
-        "# run; this script uses sigstore-python's Fulcio client and SCT check instead):"
+        "# run; this script uses sigstore-python's Fulcio client and SCT check instead; it needs"
             .to_owned(),
     );
+    line("# `pip install sigstore`, version 4):".to_owned());
     line(format!(
         "  python3 {} {}",
         file(files::PYTHON_SCRIPT_FILE),
@@ -484,7 +485,7 @@ fn instructions(state: &DevState) -> String {
     ));
     line(String::new());
     line(
-        "# With cosign (untested here: cosign is not installed where fulcio dev was built)."
+        "# With cosign (not yet covered by fulcio-rs's tests: cosign is not installable there)."
             .to_owned(),
     );
     line(

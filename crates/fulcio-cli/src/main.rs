@@ -93,15 +93,9 @@ fn run_async<E: std::fmt::Display>(
     what: &str,
     work: impl std::future::Future<Output = Result<(), E>>,
 ) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match new_runtime(true) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("Error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,6 +105,20 @@ fn run_async<E: std::fmt::Display>(
             ExitCode::FAILURE
         }
     }
+}
+
+/// A tokio runtime (multi-threaded or on this thread); a failure to start one is reported on
+/// stderr and becomes exit status 1.
+pub(crate) fn new_runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().map_err(|err| {
+        eprintln!("Error: starting the async runtime: {err}");
+        ExitCode::FAILURE
+    })
 }
 
 /// Parses the command line; for `serve -c FILE`, parses again with the file's settings filling

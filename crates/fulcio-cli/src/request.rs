@@ -162,15 +162,9 @@ pub enum Output {
 
 /// Runs `fulcio request`.
 pub fn main(args: RequestArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::new_runtime(true) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("Error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(run(&args)) {
         Ok(done) => {

@@ -73,15 +73,9 @@ pub struct TrustRootArgs {
 
 /// Runs `fulcio trust-root`.
 pub fn main(args: TrustRootArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::new_runtime(false) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("Error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(run(&args)) {
         Ok(written) => {

@@ -9,7 +9,6 @@
 
 use std::{
     future::Future,
-    io::Write as _,
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::Arc,
@@ -248,46 +247,12 @@ fn parse_signing_key(text: &[u8]) -> Result<LogSigningKey, String> {
     Ok(key)
 }
 
-/// Writes `contents` to `path` via a temporary file in the same directory (created with
-/// `mode`), fsync, rename, fsync of the directory: readers and crashes see the old file or the
-/// whole new one, never a prefix, and a private key is never readable by others, even briefly.
+/// [`crate::files::write_atomically`], naming the key file in the error.
 fn write_file_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), EmbeddedLogError> {
-    let io = |source| EmbeddedLogError::KeyIo {
+    crate::files::write_atomically(path, contents, mode).map_err(|source| EmbeddedLogError::KeyIo {
         path: path.to_owned(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        #[cfg(unix)]
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(io)
+    })
 }
 
 /// Serves the log's full router (RFC 6962 write and read endpoints, static-ct-api tiles) on

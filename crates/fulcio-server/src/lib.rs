@@ -22,6 +22,7 @@ pub mod certificate_pem;
 pub mod ct;
 pub mod ct_embedded;
 pub mod error;
+pub mod files;
 pub mod grpc;
 pub mod http;
 pub mod issuance;

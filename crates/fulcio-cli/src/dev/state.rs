@@ -3,7 +3,6 @@
 //! tests), and a file writer that replaces files atomically with the mode asked for.
 
 use std::{
-    io::Write as _,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -85,33 +84,10 @@ impl DevState {
 /// target, with `mode` (Unix) set when the temporary file is created, so a key is never
 /// readable by others, not even for a moment.
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), DevError> {
-    let io = |source| DevError::Io {
+    fulcio_server::files::write_atomically(path, bytes, mode).map_err(|source| DevError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    if let Err(source) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io(source));
-    }
-    std::fs::rename(&temporary, path).map_err(io)
+    })
 }
 
 /// Reads a file, naming it in the error.
