@@ -456,9 +456,9 @@ async fn the_printed_fulcio_request_lines_get_certificates() {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("dev dir with spaces");
     let dev = Dev::start(&dir).await;
-    for (marker, identity) in [
-        ("--email you@example.com)", "you@example.com"),
-        ("--subject alice)", "alice!127.0.0.1"),
+    for (marker, identity, issuer_key) in [
+        ("--email you@example.com)", "you@example.com", "oidc_issuer"),
+        ("--subject alice)", "alice!127.0.0.1", "oidc_subject_issuer"),
     ] {
         let line = dev
             .stdout
@@ -479,6 +479,34 @@ async fn the_printed_fulcio_request_lines_get_certificates() {
         );
         let key = std::fs::read_to_string(cwd.path().join("key.pem")).unwrap();
         assert!(key.contains("PRIVATE KEY"), "key.pem: {key}");
+
+        // And `fulcio verify` accepts it against the trusted root fulcio dev wrote, for exactly
+        // this identity and issuer, and refuses it for another identity.
+        let verify = |identity: &str| {
+            std::process::Command::new(fulcio_bin())
+                .arg("verify")
+                .arg(cwd.path().join("cert.pem"))
+                .arg("--trusted-root")
+                .arg(dir.join("trusted_root.json"))
+                .args(["--certificate-identity", identity])
+                .args(["--certificate-oidc-issuer", &dev.url(issuer_key)])
+                .output()
+                .unwrap()
+        };
+        let accepted = verify(identity);
+        assert!(
+            accepted.status.success(),
+            "fulcio verify refused the certificate: {}",
+            String::from_utf8_lossy(&accepted.stderr)
+        );
+        assert!(String::from_utf8_lossy(&accepted.stdout).contains("Verified OK"));
+        let refused = verify("someone-else@example.com");
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("identity"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
     }
     dev.interrupt().await;
 }
