@@ -9,8 +9,10 @@ pub mod csr;
 pub mod ephemeral;
 pub mod error;
 pub mod fileca;
+pub mod hierarchy;
 pub mod key;
 pub mod keyfile;
+pub mod pkcs11;
 pub mod pop;
 pub mod signer;
 

@@ -3,6 +3,7 @@
 //! `fulcio-client` library). Logging is set up here and errors become a message on stderr and a
 //! non-zero exit status; the libraries never print or exit.
 
+mod createca;
 mod ctlog;
 mod dev;
 mod go_duration;
@@ -36,6 +37,8 @@ enum Command {
         #[command(subcommand)]
         command: ctlog::CtlogCommand,
     },
+    /// Create a root CA (and optionally its key and an intermediate) in a PKCS#11 token
+    Createca(Box<createca::CreateCaArgs>),
     /// Run a CA, its CT log and a local identity provider on loopback, for trying things
     Dev(Box<dev::DevArgs>),
     /// Get a signing certificate for a key, and verify it before writing it
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Createca(args) => createca::main(*args),
         Command::Dev(args) => dev::main(*args),
         Command::Request(args) => request::main(*args),
         Command::Verify(args) => verify::main(*args),

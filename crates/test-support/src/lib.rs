@@ -4,3 +4,4 @@
 
 pub mod fake_issuer;
 pub mod oidc_provider;
+pub mod softhsm;
