@@ -309,6 +309,18 @@ pub(crate) fn ca_basic_constraints_extension(path_len: Option<u8>) -> Result<Ext
     )
 }
 
+/// extKeyUsage with codeSigning alone, non-critical (the leaf's, and an intermediate's for EKU
+/// chaining).
+pub(crate) fn code_signing_extended_key_usage_extension() -> Result<Extension, CaError> {
+    extension(
+        OID_EXT_KEY_USAGE,
+        false,
+        ExtendedKeyUsage(vec![OID_CODE_SIGNING])
+            .to_der()
+            .map_err(encoding)?,
+    )
+}
+
 /// The SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 §4.2.1.2 method 1), as
 /// sigstore's `cryptoutils.SKID` computes it.
 pub(crate) fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, CaError> {
@@ -326,7 +338,7 @@ pub(crate) fn subject_key_identifier_extension(spki_der: &[u8]) -> Result<Extens
 }
 
 /// authorityKeyIdentifier with only the keyIdentifier, non-critical.
-fn authority_key_identifier_extension(key_identifier: &[u8]) -> Result<Extension, CaError> {
+pub(crate) fn authority_key_identifier_extension(key_identifier: &[u8]) -> Result<Extension, CaError> {
     let value = AuthorityKeyIdentifier {
         key_identifier: Some(OctetString::new(key_identifier).map_err(encoding)?),
         authority_cert_issuer: None,
