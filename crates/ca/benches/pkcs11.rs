@@ -1,0 +1,2 @@
+//! PKCS#11 signing bench (being written).
+fn main() {}
