@@ -31,6 +31,7 @@ pub mod listen;
 pub mod metrics;
 pub mod process_metrics;
 pub mod request_id;
+pub mod tls;
 
 pub use error::{ClientStatus, ServiceError};
 pub use issuance::{Issuance, KeyProof, SctDelivery, SigningCertificate};

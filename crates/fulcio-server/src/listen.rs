@@ -3,6 +3,14 @@
 //! Connections idle longer than `--idle-connection-timeout` are closed gracefully; shutdown
 //! stops accepting and lets in-flight requests finish.
 //!
+//! With [`ServerBuilder::grpc_tls`] (`--grpc-tls-certificate`/`--grpc-tls-key`) the gRPC port
+//! speaks TLS 1.3 only, with a certificate reloaded when its files change ([`crate::tls`]).
+//! With split ports that is the gRPC port alone, as upstream; the HTTP and metrics ports stay
+//! cleartext. With a duplex port, which carries gRPC too, the whole port is TLS: HTTP clients
+//! then use `https://` (ALPN offers `h2` and `http/1.1`). Each handshake runs on the
+//! connection's own task and is abandoned after [`TLS_HANDSHAKE_TIMEOUT`], so a client that
+//! never completes one holds nothing but its own socket.
+//!
 //! The library entry point is [`Server::builder`]; [`RunningServer::startup_line`] is the line
 //! the `fulcio` binary prints once bound.
 
@@ -10,6 +18,7 @@ use std::{
     convert::Infallible,
     fmt,
     net::SocketAddr,
+    path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -27,18 +36,26 @@ use hyper_util::{
 };
 use parking_lot::Mutex;
 use tokio::{
+    io::{AsyncRead, AsyncWrite},
     net::{TcpListener, TcpStream},
     sync::{mpsc, watch},
     time::Instant,
 };
+use tokio_rustls::TlsAcceptor;
 
-use crate::issuance::Issuance;
+use crate::{
+    issuance::Issuance,
+    tls::{GrpcTls, TlsError},
+};
 
 /// Upstream's HTTP `ReadHeaderTimeout` on the API ports.
 const API_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take over its TLS handshake before the connection is dropped.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A host and port to listen on. The host is a name or an address, as in upstream's flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +128,9 @@ pub enum ServeError {
     /// The metrics recorder could not be installed.
     #[error(transparent)]
     Metrics(#[from] crate::metrics::MetricsError),
+    /// The gRPC TLS certificate or key could not be loaded or watched.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// Entry point: `Server::builder(issuance)…bind().await`.
@@ -130,6 +150,7 @@ impl Server {
             metrics: Some(ListenAddress::new("0.0.0.0", 2112)),
             idle_connection_timeout: Duration::from_secs(30),
             metrics_read_header_timeout: Duration::from_secs(10),
+            grpc_tls: None,
         }
     }
 }
@@ -142,6 +163,16 @@ pub struct ServerBuilder {
     metrics: Option<ListenAddress>,
     idle_connection_timeout: Duration,
     metrics_read_header_timeout: Duration,
+    grpc_tls: Option<TlsSource>,
+}
+
+/// Where the gRPC TLS certificate comes from.
+#[derive(Debug)]
+enum TlsSource {
+    /// Loaded and watched by `bind`.
+    Files { certificate: PathBuf, key: PathBuf },
+    /// Loaded by the caller.
+    Loaded(GrpcTls),
 }
 
 impl ServerBuilder {
@@ -179,8 +210,49 @@ impl ServerBuilder {
         self
     }
 
+    /// TLS on the gRPC port (see the module docs for the duplex case), with a certificate
+    /// the caller loaded, e.g. with [`GrpcTls::from_files`].
+    pub fn grpc_tls(mut self, tls: GrpcTls) -> Self {
+        self.grpc_tls = Some(TlsSource::Loaded(tls));
+        self
+    }
+
+    /// `--grpc-tls-certificate`/`--grpc-tls-key`: TLS on the gRPC port with this PEM chain
+    /// and key, loaded by [`ServerBuilder::bind`] (which fails with [`ServeError::Tls`],
+    /// naming the file, if they do not load) and reloaded whenever either file changes.
+    pub fn grpc_tls_files(
+        mut self,
+        certificate: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        self.grpc_tls = Some(TlsSource::Files {
+            certificate: certificate.into(),
+            key: key.into(),
+        });
+        self
+    }
+
     /// Binds every listener and starts serving in the background.
     pub async fn bind(self) -> Result<RunningServer, ServeError> {
+        // The certificate first: a bad file should fail the start before any port is taken.
+        let grpc_tls = match self.grpc_tls {
+            None => None,
+            Some(TlsSource::Loaded(tls)) => Some(tls),
+            Some(TlsSource::Files { certificate, key }) => {
+                // Blocks only to read two small files and start the watcher's thread (not
+                // `block_in_place`, which a current-thread runtime does not allow).
+                Some(GrpcTls::from_files(&certificate, &key)?)
+            }
+        };
+        let acceptor = |alpn: &[&[u8]]| -> Result<Option<TlsAcceptor>, ServeError> {
+            match &grpc_tls {
+                None => Ok(None),
+                Some(tls) => {
+                    let config = tls.certificate().server_config(alpn)?;
+                    Ok(Some(TlsAcceptor::from(Arc::new(config))))
+                }
+            }
+        };
         let prometheus = crate::metrics::install()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
@@ -191,16 +263,18 @@ impl ServerBuilder {
 
         let (http_addr, grpc_addr, duplex) = match &self.listeners {
             Listeners::Duplex(address) => {
+                let tls = acceptor(crate::tls::ALPN_GRPC_AND_HTTP)?;
                 let listener = bind(address).await?;
                 let local = local_addr(&listener, address)?;
                 let endpoint = Endpoint::Duplex {
                     grpc: crate::grpc::router(self.issuance.clone(), true),
                     http: crate::http::router(self.issuance.clone()),
                 };
-                spawn_accept_loop(listener, endpoint, api, &shutdown_rx, &done_tx);
+                spawn_accept_loop(listener, endpoint, api, tls, &shutdown_rx, &done_tx);
                 (local, local, true)
             }
             Listeners::Split { http, grpc } => {
+                let tls = acceptor(crate::tls::ALPN_GRPC)?;
                 let http_listener = bind(http).await?;
                 let grpc_listener = bind(grpc).await?;
                 let http_local = local_addr(&http_listener, http)?;
@@ -208,8 +282,22 @@ impl ServerBuilder {
                 let http_endpoint = Endpoint::Single(crate::http::router(self.issuance.clone()));
                 let grpc_endpoint =
                     Endpoint::Single(crate::grpc::router(self.issuance.clone(), false));
-                spawn_accept_loop(http_listener, http_endpoint, api, &shutdown_rx, &done_tx);
-                spawn_accept_loop(grpc_listener, grpc_endpoint, api, &shutdown_rx, &done_tx);
+                spawn_accept_loop(
+                    http_listener,
+                    http_endpoint,
+                    api,
+                    None,
+                    &shutdown_rx,
+                    &done_tx,
+                );
+                spawn_accept_loop(
+                    grpc_listener,
+                    grpc_endpoint,
+                    api,
+                    tls,
+                    &shutdown_rx,
+                    &done_tx,
+                );
                 (http_local, grpc_local, false)
             }
         };
@@ -233,6 +321,7 @@ impl ServerBuilder {
                     listener,
                     Endpoint::Single(router),
                     options,
+                    None,
                     &shutdown_rx,
                     &done_tx,
                 );
@@ -246,6 +335,7 @@ impl ServerBuilder {
             grpc_addr,
             metrics_addr,
             duplex,
+            grpc_tls,
             shutdown_tx,
             done_rx,
         })
@@ -263,6 +353,8 @@ pub struct RunningServer {
     /// Where `/metrics` listens, if enabled.
     pub metrics_addr: Option<SocketAddr>,
     duplex: bool,
+    /// Kept for its watcher, which stops when the server is dropped.
+    grpc_tls: Option<GrpcTls>,
     shutdown_tx: watch::Sender<bool>,
     done_rx: mpsc::Receiver<()>,
 }
@@ -273,6 +365,21 @@ impl RunningServer {
         self.duplex
     }
 
+    /// Whether the gRPC port speaks TLS (in duplex mode, the shared port).
+    pub fn is_grpc_tls(&self) -> bool {
+        self.grpc_tls.is_some()
+    }
+
+    /// Whether the HTTP API port speaks TLS: only when it is a duplex port with gRPC TLS.
+    pub fn is_http_tls(&self) -> bool {
+        self.duplex && self.grpc_tls.is_some()
+    }
+
+    /// The gRPC TLS certificate in use, if any (for its reload counts).
+    pub fn grpc_tls(&self) -> Option<&GrpcTls> {
+        self.grpc_tls.as_ref()
+    }
+
     /// The line the `fulcio` binary prints to stderr once every listener is bound:
     ///
     /// ```text
@@ -281,14 +388,19 @@ impl RunningServer {
     ///
     /// Each address is `ip:port` as bound (`[ip]:port` for IPv6), with the real port when 0 was
     /// asked for. In duplex mode the HTTP and gRPC addresses are the same. Without a metrics
-    /// listener the last part reads `metrics off`.
+    /// listener the last part reads `metrics off`. A port that speaks TLS has ` (TLS)` after
+    /// its name: `gRPC (TLS) on <addr>`, and in duplex mode `HTTP (TLS) on <addr>` too.
     pub fn startup_line(&self) -> String {
         let metrics = self
             .metrics_addr
             .map_or_else(|| "metrics off".to_owned(), |a| format!("metrics on {a}"));
+        let tls = |on: bool| if on { " (TLS)" } else { "" };
         format!(
-            "fulcio: serving HTTP on {}, gRPC on {}, {metrics}",
-            self.http_addr, self.grpc_addr
+            "fulcio: serving HTTP{} on {}, gRPC{} on {}, {metrics}",
+            tls(self.is_http_tls()),
+            self.http_addr,
+            tls(self.is_grpc_tls()),
+            self.grpc_addr
         )
     }
 
@@ -367,6 +479,7 @@ fn spawn_accept_loop(
     listener: TcpListener,
     endpoint: Endpoint,
     options: ConnectionOptions,
+    tls: Option<TlsAcceptor>,
     shutdown: &watch::Receiver<bool>,
     done: &mpsc::Sender<()>,
 ) {
@@ -376,8 +489,21 @@ fn spawn_accept_loop(
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _peer)) => {
-                        tokio::spawn(serve_connection(stream, endpoint.clone(), options, shutdown.clone(), done.clone()));
+                    Ok((stream, peer)) => {
+                        // Small request/response exchanges: do not wait for Nagle.
+                        let _ = stream.set_nodelay(true);
+                        let endpoint = endpoint.clone();
+                        let (shutdown, done) = (shutdown.clone(), done.clone());
+                        match &tls {
+                            None => {
+                                tokio::spawn(serve_connection(stream, endpoint, options, shutdown, done));
+                            }
+                            Some(acceptor) => {
+                                tokio::spawn(serve_tls_connection(
+                                    acceptor.clone(), stream, peer, endpoint, options, shutdown, done,
+                                ));
+                            }
+                        }
                     }
                     Err(err) => {
                         // Typically EMFILE; back off instead of spinning.
@@ -399,15 +525,44 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-async fn serve_connection(
+/// Completes the TLS handshake (within [`TLS_HANDSHAKE_TIMEOUT`], and unless shutdown comes
+/// first), then serves the connection as [`serve_connection`] does.
+async fn serve_tls_connection(
+    acceptor: TlsAcceptor,
     stream: TcpStream,
+    peer: SocketAddr,
     endpoint: Endpoint,
     options: ConnectionOptions,
     mut shutdown: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
 ) {
-    // Small request/response exchanges: do not wait for Nagle.
-    let _ = stream.set_nodelay(true);
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let stream = tokio::select! {
+        result = handshake => match result {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out after {TLS_HANDSHAKE_TIMEOUT:?}");
+                return;
+            }
+        },
+        () = stopped(&mut shutdown) => return,
+    };
+    serve_connection(stream, endpoint, options, shutdown, done).await;
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    endpoint: Endpoint,
+    options: ConnectionOptions,
+    mut shutdown: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity::new());
     let service = TowerToHyperService::new(TrackedEndpoint {
         endpoint,

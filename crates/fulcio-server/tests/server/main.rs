@@ -5,6 +5,7 @@
 
 mod certificate_transparency;
 mod grpc_api;
+mod grpc_tls;
 mod http_api;
 mod listeners;
 mod observability;
