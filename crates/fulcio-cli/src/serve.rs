@@ -30,7 +30,7 @@ pub enum CaKind {
     Googleca,
     /// Tink keyset encrypted by a KMS key (not supported yet).
     Tinkca,
-    /// PKCS#11 HSM (not supported yet).
+    /// A key in a PKCS#11 token (HSM).
     Pkcs11ca,
     /// CA certificate chain and encrypted key from files.
     Fileca,
@@ -298,7 +298,7 @@ pub struct ServeArgs {
     #[arg(long = "grpc-tls-key", env = "FULCIO_SERVE_GRPC_TLS_KEY")]
     pub grpc_tls_key: Option<PathBuf>,
 
-    /// Path to root CA on disk (only used with AWS HSM; pkcs11ca is not supported yet)
+    /// Path to root CA on disk (only used with AWS HSM)
     #[arg(
         long = "aws-hsm-root-ca-path",
         env = "FULCIO_SERVE_AWS_HSM_ROOT_CA_PATH"
@@ -320,11 +320,11 @@ pub struct ServeArgs {
     )]
     pub gcp_private_ca_version: Option<String>,
 
-    /// HSM ID for Root CA (pkcs11ca; not supported yet)
+    /// HSM ID for Root CA
     #[arg(long = "hsm-caroot-id", env = "FULCIO_SERVE_HSM_CAROOT_ID")]
     pub hsm_caroot_id: Option<String>,
 
-    /// HSM key label for PKCS11 CA (not supported yet)
+    /// HSM key label for PKCS11 CA
     #[arg(
         long = "hsm-key-label",
         env = "FULCIO_SERVE_HSM_KEY_LABEL",
@@ -332,13 +332,17 @@ pub struct ServeArgs {
     )]
     pub hsm_key_label: String,
 
-    /// path to fulcio pkcs11 config file (not supported yet)
+    /// path to fulcio pkcs11 config file
     #[arg(
         long = "pkcs11-config-path",
         env = "FULCIO_SERVE_PKCS11_CONFIG_PATH",
         default_value = "config/crypto11.conf"
     )]
     pub pkcs11_config_path: PathBuf,
+
+    /// file holding the PKCS#11 user PIN, used when the pkcs11 config has no Pin (ours; else the FULCIO_PKCS11_PIN environment variable)
+    #[arg(long = "pkcs11-pin-file", env = "FULCIO_SERVE_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<PathBuf>,
 
     /// KMS key resource path (kmsca; not supported yet)
     #[arg(long = "kms-resource", env = "FULCIO_SERVE_KMS_RESOURCE")]
@@ -387,7 +391,9 @@ pub enum ServeCommandError {
     #[error("{0}")]
     Usage(String),
     /// A CA backend this build does not have yet.
-    #[error("--ca={0} is not supported yet by this implementation; use fileca or ephemeralca")]
+    #[error(
+        "--ca={0} is not supported yet by this implementation; use fileca, pkcs11ca or ephemeralca"
+    )]
     UnsupportedCa(&'static str),
     /// gRPC TLS is not implemented yet.
     #[error("--grpc-tls-certificate/--grpc-tls-key are not supported yet by this implementation")]
@@ -459,9 +465,8 @@ impl ServeArgs {
             }
             CaKind::Googleca => Err(ServeCommandError::UnsupportedCa("googleca")),
             CaKind::Tinkca => Err(ServeCommandError::UnsupportedCa("tinkca")),
-            CaKind::Pkcs11ca => Err(ServeCommandError::UnsupportedCa("pkcs11ca")),
             CaKind::Kmsca => Err(ServeCommandError::UnsupportedCa("kmsca")),
-            CaKind::Fileca | CaKind::Ephemeralca => Ok(kind),
+            CaKind::Fileca | CaKind::Ephemeralca | CaKind::Pkcs11ca => Ok(kind),
         }
     }
 }
@@ -689,7 +694,25 @@ fn certificate_authority(
         }
         CaKind::Googleca => Err(ServeCommandError::UnsupportedCa("googleca")),
         CaKind::Tinkca => Err(ServeCommandError::UnsupportedCa("tinkca")),
-        CaKind::Pkcs11ca => Err(ServeCommandError::UnsupportedCa("pkcs11ca")),
+        CaKind::Pkcs11ca => {
+            let Some(caroot_id) = &args.hsm_caroot_id else {
+                return Err(ServeCommandError::Usage(
+                    "hsm-caroot-id must be set when using pkcs11ca".into(),
+                ));
+            };
+            let config = ca::pkcs11::Pkcs11Config::load(
+                &args.pkcs11_config_path,
+                args.pkcs11_pin_file.as_deref(),
+            )?;
+            // Upstream hands crypto11 the flag's bytes as the CKA_ID.
+            let key = ca::pkcs11::load_ca(
+                &config,
+                &args.hsm_key_label,
+                caroot_id.as_bytes(),
+                args.aws_hsm_root_ca_path.as_deref(),
+            )?;
+            Ok((Arc::new(CertificateAuthority::new(key)), None))
+        }
         CaKind::Kmsca => Err(ServeCommandError::UnsupportedCa("kmsca")),
     }
 }

@@ -14,6 +14,7 @@ mod ct_log;
 mod ct_log_crash;
 mod dev;
 mod issuance;
+mod pkcs11;
 mod rejections;
 mod request;
 mod signer_flows;
