@@ -10,6 +10,7 @@
 
 mod certificate_profile;
 mod client_variants;
+mod createca;
 mod ct_log;
 mod ct_log_crash;
 mod dev;
