@@ -552,3 +552,46 @@ async fn a_stalled_handshake_does_not_hold_up_other_clients() {
         .expect("a TLS client waited behind stalled handshakes");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn kubernetes_style_symlink_swap_is_picked_up() {
+    // A secret volume: `tls.crt -> ..data/tls.crt`, `..data -> ..<timestamp>`; an update
+    // writes a new timestamped directory and renames a new `..data` link over the old one.
+    let issuer = FakeIssuer::start().await;
+    let ca = TestCa::new("grpc tls root");
+    let old = ca.server_pair();
+    let new = ca.server_pair();
+    let volume = tempfile::tempdir().unwrap();
+    let write_version = |name: &str, pair: &ServerPair| {
+        let dir = volume.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("tls.crt"), &pair.chain_pem).unwrap();
+        std::fs::write(dir.join("tls.key"), &pair.key_pem).unwrap();
+    };
+    write_version("..2026_01", &old);
+    std::os::unix::fs::symlink("..2026_01", volume.path().join("..data")).unwrap();
+    for file in ["tls.crt", "tls.key"] {
+        std::os::unix::fs::symlink(format!("..data/{file}"), volume.path().join(file)).unwrap();
+    }
+    let tls = GrpcTls::from_files(
+        &volume.path().join("tls.crt"),
+        &volume.path().join("tls.key"),
+    )
+    .unwrap();
+    let server = start_split(&issuer, tls).await;
+    let port = server.grpc_addr.port();
+    let certificate = server.grpc_tls().unwrap().certificate().clone();
+    assert_eq!(peer_leaf(port, &[ca.der()]).await, old.leaf_der);
+
+    write_version("..2026_02", &new);
+    std::os::unix::fs::symlink("..2026_02", volume.path().join("..data_tmp")).unwrap();
+    std::fs::rename(
+        volume.path().join("..data_tmp"),
+        volume.path().join("..data"),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(volume.path().join("..2026_01")).unwrap();
+    wait_for_reload(&certificate, |c| c.succeeded >= 1).await;
+    assert_eq!(peer_leaf(port, &[ca.der()]).await, new.leaf_der);
+    server.shutdown().await;
+}
