@@ -292,6 +292,8 @@ enum IntermediatePlan {
         token: Option<OpenToken>,
         label: String,
         id: String,
+        /// Whether the token keeps certificates (not AWS CloudHSM).
+        store: bool,
     },
     File {
         key_file: PathBuf,
@@ -334,6 +336,8 @@ async fn run_root(args: CreateCaArgs) -> Result<(), String> {
             &root_token,
             root_id,
             key_label,
+            None,
+            args.token.hsm,
         )?)
     } else {
         None
@@ -451,7 +455,14 @@ async fn run_intermediate(args: IntermediateCommandArgs) -> Result<(), String> {
                 )
             })?,
     };
-    let plan = plan_intermediate(&args.intermediate, &root_token, root_id, key_label)?;
+    let plan = plan_intermediate(
+        &args.intermediate,
+        &root_token,
+        root_id,
+        key_label,
+        Some(&root),
+        args.token.hsm,
+    )?;
     let root_signer = root_token.signer(key_label, "")?;
     let store_root = args.token.hsm == HsmKind::Softhsm && args.root_cert.is_none();
     make_intermediate(
@@ -473,10 +484,19 @@ fn plan_intermediate(
     root_token: &OpenToken,
     root_id: &str,
     root_key_label: &str,
+    root: Option<&[u8]>,
+    hsm: HsmKind,
 ) -> Result<IntermediatePlan, String> {
     if let (Some(label), Some(id)) = (&args.intermediate_key_label, &args.intermediate_id) {
         if id.is_empty() {
             return Err("--intermediate-id must not be empty".into());
+        }
+        if hsm == HsmKind::Aws && args.intermediate_out.is_none() {
+            return Err(
+                "with --hsm aws the intermediate is not stored in the token: give \
+                 --intermediate-out to keep its chain (for --aws-hsm-root-ca-path)"
+                    .into(),
+            );
         }
         let token = match &args.intermediate_pkcs11_config_path {
             Some(path) => Some(OpenToken::open(
@@ -499,14 +519,34 @@ fn plan_intermediate(
                 None
             }
         };
-        token
-            .as_ref()
-            .unwrap_or(root_token)
-            .refuse_existing_certificate(id, "--intermediate-id")?;
+        if let Some(own) = &token {
+            own.refuse_existing_certificate(id, "--intermediate-id")?;
+            // The root is copied into the intermediate's token under its own ID.
+            match own.token.find_certificate(root_id.as_bytes()) {
+                Ok(None) => {}
+                Ok(Some(existing)) if Some(existing.as_slice()) == root => {}
+                Ok(Some(_)) => {
+                    return Err(format!(
+                        "token {:?} already has another certificate with the root's ID \
+                         {root_id:?}",
+                        own.label()
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "looking for a certificate with ID {root_id:?} in token {:?}: {e}",
+                        own.label()
+                    ));
+                }
+            }
+        } else {
+            root_token.refuse_existing_certificate(id, "--intermediate-id")?;
+        }
         Ok(IntermediatePlan::Token {
             token,
             label: label.clone(),
             id: id.clone(),
+            store: hsm == HsmKind::Softhsm,
         })
     } else if let (Some(key_file), Some(password_file), Some(out)) = (
         &args.intermediate_key_file,
@@ -557,7 +597,12 @@ async fn make_intermediate(
         |intermediate: &[u8]| format!("{}{}", certificate_pem(intermediate), certificate_pem(root));
 
     match plan {
-        IntermediatePlan::Token { token, label, id } => {
+        IntermediatePlan::Token {
+            token,
+            label,
+            id,
+            store,
+        } => {
             let own_token = token.is_some();
             let token = token.as_ref().unwrap_or(root_token);
             let signer = match token.token.signer(&label) {
@@ -594,31 +639,29 @@ async fn make_intermediate(
             IssuingKey::new(Arc::new(signer), vec![intermediate.clone(), root.to_vec()])
                 .map_err(|e| format!("the new intermediate does not pass the CA checks: {e}"))?;
             print!("{}", certificate_pem(&intermediate));
-            token.store(&id, &label, &intermediate)?;
-            eprintln!(
-                "intermediate CA created in token {:?} with PKCS11 ID {id:?}",
-                token.label()
-            );
+            if store {
+                token.store(&id, &label, &intermediate)?;
+                eprintln!(
+                    "intermediate CA created in token {:?} with PKCS11 ID {id:?}",
+                    token.label()
+                );
+            } else {
+                eprintln!("Running in AWS mode; skipping intermediate CA storage in HSM");
+            }
             // `fulcio serve --ca pkcs11ca` builds the chain from the certificates in the
-            // intermediate's token: the root goes there too, unless it is already.
-            if own_token || !root_in_token {
-                match token.token.find_certificate(root_id.as_bytes()) {
-                    Ok(Some(existing)) if existing == root => {}
-                    Ok(Some(_)) => eprintln!(
-                        "WARNING: token {:?} has another certificate with the root's ID \
-                         {root_id:?}; the root was not copied there",
+            // intermediate's token: the root goes there too, unless it is already (checked
+            // before anything was made: absent, or this very root).
+            if store && (own_token || !root_in_token) {
+                let present = token
+                    .token
+                    .find_certificate(root_id.as_bytes())
+                    .map_err(|e| format!("looking for the root in {:?}: {e}", token.label()))?;
+                if present.is_none() {
+                    token.store(root_id, root_key_label, root)?;
+                    eprintln!(
+                        "root CA copied to token {:?} with PKCS11 ID {root_id:?}",
                         token.label()
-                    ),
-                    Ok(None) => {
-                        token.store(root_id, root_key_label, root)?;
-                        eprintln!(
-                            "root CA copied to token {:?} with PKCS11 ID {root_id:?}",
-                            token.label()
-                        );
-                    }
-                    Err(e) => {
-                        return Err(format!("looking for the root in {:?}: {e}", token.label()));
-                    }
+                    );
                 }
             }
             if let Some(out) = &args.intermediate_out {

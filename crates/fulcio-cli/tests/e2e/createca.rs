@@ -837,3 +837,67 @@ async fn refusals_name_the_problem_and_change_nothing() {
     let objects = setup.objects(ROOT_TOKEN, PIN);
     assert_eq!(count(&objects, "Certificate Object"), 1, "{objects}");
 }
+
+/// `--hsm aws` (a token that keeps no certificates, like AWS CloudHSM): nothing but keys go
+/// into the token; the root and the intermediate's chain are files, and `pkcs11ca` serves the
+/// chain with `--aws-hsm-root-ca-path`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_mode_keeps_certificates_out_of_the_token() {
+    let setup = Setup::new();
+    let root_pem = setup.root(&["--hsm", "aws"]);
+    assert_eq!(
+        count(&setup.objects(ROOT_TOKEN, PIN), "Certificate Object"),
+        0
+    );
+    let root_file = setup.path("root.pem");
+    let chain_out = setup.path("aws-chain.pem");
+    let intermediate_args = [
+        "--hsm",
+        "aws",
+        "--hsm-caroot-id",
+        ROOT_ID,
+        "--aws-hsm-root-ca-path",
+        root_file.to_str().unwrap(),
+        "--intermediate-key-label",
+        "aws-intermediate",
+        "--intermediate-id",
+        "aws-intermediate-ca",
+    ];
+    // Without --intermediate-out the intermediate would be lost: refused up front.
+    let stderr = assert_refused(&setup.createca_intermediate(&intermediate_args));
+    assert!(stderr.contains("--intermediate-out"), "{stderr}");
+    let mut args = intermediate_args.to_vec();
+    args.extend_from_slice(&["--intermediate-out", chain_out.to_str().unwrap()]);
+    assert_succeeded(&setup.createca_intermediate(&args));
+    let objects = setup.objects(ROOT_TOKEN, PIN);
+    assert_eq!(count(&objects, "Certificate Object"), 0, "{objects}");
+    assert_eq!(count(&objects, "Private Key Object"), 2, "{objects}");
+    let written = pems(&std::fs::read_to_string(&chain_out).unwrap());
+    assert_eq!(written[1], der(&root_pem));
+
+    let issuer = FakeIssuer::start().await;
+    let ct_dir = setup.path("ct");
+    let server = serve_pkcs11(
+        &setup.hsm,
+        &issuer,
+        &ct_dir,
+        &[
+            "--pkcs11-config-path",
+            setup.config.to_str().unwrap(),
+            "--pkcs11-pin-file",
+            setup.pin_file.to_str().unwrap(),
+            "--hsm-key-label",
+            "aws-intermediate",
+            "--hsm-caroot-id",
+            "aws-intermediate-ca",
+            "--aws-hsm-root-ca-path",
+            chain_out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(trust_bundle(&server.http).await, written);
+    let chain = issue(&server.http, &issuer, || server.log()).await;
+    assert_eq!(&chain[1..], written.as_slice());
+    openssl_verify(setup.dir.path(), &chain);
+    check_sct(&chain, &ct_dir);
+}
