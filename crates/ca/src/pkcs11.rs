@@ -421,8 +421,10 @@ impl Pkcs11Token {
                     return Ok(value);
                 }
                 Err(error) if is_connection_lost(&error) => {
-                    self.invalidate(lease.connection_id);
+                    let connection_id = lease.connection_id;
+                    // Closed before the module is finalized, which would make closing it fail.
                     drop(lease);
+                    self.invalidate(connection_id);
                     if attempt >= 2 {
                         return Err(self.lost(&error));
                     }

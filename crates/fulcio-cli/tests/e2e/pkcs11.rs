@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use ca::{
@@ -146,7 +146,7 @@ fn serve_command(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str])
         .envs(hsm.envs())
         .env_remove(ca::pkcs11::PIN_ENV)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command
@@ -155,6 +155,14 @@ fn serve_command(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str])
 async fn start(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str]) -> Server {
     let mut child = serve_command(hsm, dir, issuer, extra).spawn().unwrap();
     let log = Arc::new(Mutex::new(String::new()));
+    // The dev-format log goes to stdout, the ready line and fatal errors to stderr.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sink = Arc::clone(&log);
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            sink.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let ready = tokio::time::timeout(STARTUP_LIMIT, async {
         while let Ok(Some(line)) = lines.next_line().await {
@@ -415,17 +423,27 @@ async fn a_token_removed_while_serving_gives_clean_errors_until_it_is_back() {
     let away = hsm.dir().join("tokens-away");
     std::fs::rename(hsm.token_dir(), &away).unwrap();
     for _ in 0..3 {
-        let started = Instant::now();
         let (status, json) = request(&server, &issuer).await;
-        let took = started.elapsed();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{json}");
         // Upstream's generic message: no module details leak to clients.
         assert_eq!(
             json["message"], "error communicating with CA backend",
             "{json}"
         );
-        assert!(took < Duration::from_secs(5), "the failure took {took:?}");
     }
+    // The server logged the module's error, not the signing timeout: the failures were prompt.
+    // (The log line is written before the answer; give the reader task a moment to copy it.)
+    let mut log = server.log();
+    for _ in 0..50 {
+        if log.matches("PKCS#11 key \"PKCS11CA\"").count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        log = server.log();
+    }
+    assert_eq!(log.matches("PKCS#11 key \"PKCS11CA\"").count(), 3, "{log}");
+    assert!(!log.contains("Failed to close session"), "{log}");
+    assert!(!log.contains("no signature from the token within"), "{log}");
     assert!(
         server.child.try_wait().unwrap().is_none(),
         "the server died"
