@@ -14,7 +14,7 @@
 use std::time::{Duration, SystemTime};
 
 use const_oid::ObjectIdentifier;
-use der::{Any, Encode, Tag, asn1::SetOfVec};
+use der::{Any, DateTime, Encode, Tag, asn1::SetOfVec};
 use x509_cert::{attr::AttributeTypeAndValue, time::Validity};
 use x509_parser::{
     certificate::X509Certificate, extensions::ParsedExtension, prelude::FromDer, x509::X509Name,
@@ -141,6 +141,31 @@ fn encoding(e: der::Error) -> CaError {
 pub const ROOT_VALIDITY: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// About three years, the specification's recommendation for intermediates.
 pub const INTERMEDIATE_VALIDITY: Duration = Duration::from_secs(3 * 365 * 24 * 3600);
+
+/// The validity that ends `years` calendar years after `not_before` (whole seconds), as Go's
+/// `AddDate(years, 0, 0)` counts: same month, day and time; 29 February in a year that is not
+/// a leap year becomes 1 March. Upstream's `createca` root is `calendar_years(now, 10)`.
+pub fn calendar_years(not_before: SystemTime, years: u16) -> Result<Duration, CaError> {
+    let start = certificate::whole_seconds(not_before)?;
+    let date = DateTime::from_unix_duration(start).map_err(encoding)?;
+    let year = date.year() + years;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    let (month, day) = if date.month() == 2 && date.day() == 29 && !leap {
+        (3, 1)
+    } else {
+        (date.month(), date.day())
+    };
+    let end = DateTime::new(
+        year,
+        month,
+        day,
+        date.hour(),
+        date.minutes(),
+        date.seconds(),
+    )
+    .map_err(encoding)?;
+    Ok(end.unix_duration().saturating_sub(start))
+}
 
 /// A self-signed root for `signer`'s key (DER).
 pub async fn self_signed_root(
@@ -320,6 +345,35 @@ mod tests {
                 ..spec
             }
         );
+    }
+
+    #[test]
+    fn calendar_years_as_go_adds_them() {
+        let at = |y, m, d| {
+            std::time::UNIX_EPOCH
+                + DateTime::new(y, m, d, 12, 30, 15).unwrap().unix_duration()
+                + Duration::from_millis(999)
+        };
+        let end = |from: SystemTime, years| {
+            let start = certificate::whole_seconds(from).unwrap();
+            DateTime::from_unix_duration(start + calendar_years(from, years).unwrap()).unwrap()
+        };
+        let leap = end(at(2024, 2, 29), 10);
+        assert_eq!((leap.year(), leap.month(), leap.day()), (2034, 3, 1));
+        let ordinary = end(at(2026, 11, 24), 10);
+        assert_eq!(
+            (
+                ordinary.year(),
+                ordinary.month(),
+                ordinary.day(),
+                ordinary.hour(),
+                ordinary.minutes(),
+                ordinary.seconds()
+            ),
+            (2036, 11, 24, 12, 30, 15)
+        );
+        let three = end(at(2028, 2, 29), 4);
+        assert_eq!((three.year(), three.month(), three.day()), (2032, 2, 29));
     }
 
     #[test]

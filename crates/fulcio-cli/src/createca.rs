@@ -28,12 +28,17 @@ use std::{
 
 use ca::{
     IssuingKey, KeyKind, Signer,
-    hierarchy::{self, INTERMEDIATE_VALIDITY, NameSpec, ROOT_VALIDITY},
+    hierarchy::{self, NameSpec},
     pkcs11::{DEFAULT_KEY_LABEL, Pkcs11Config, Pkcs11Signer, Pkcs11Token},
 };
 use clap::{Args, Subcommand, ValueEnum};
 use fulcio_client::key::{KeyAlgorithm, SigningKey};
 use zeroize::Zeroizing;
+
+/// Upstream's root lifetime, in calendar years.
+const ROOT_YEARS: u16 = 10;
+/// The certificate specification's recommended intermediate lifetime (never past the root).
+const INTERMEDIATE_YEARS: u16 = 3;
 
 /// The default common name of an intermediate.
 const DEFAULT_INTERMEDIATE_CN: &str = "Fulcio Intermediate CA";
@@ -354,7 +359,7 @@ async fn run_root(args: CreateCaArgs) -> Result<(), String> {
                 )
             })?;
         eprintln!(
-            "generated a {} key pair labelled {key_label:?} in token {:?}",
+            "generated the key pair {key_label:?} ({}) in token {:?}",
             args.key_type.file_algorithm(),
             root_token.label()
         );
@@ -375,14 +380,12 @@ async fn run_root(args: CreateCaArgs) -> Result<(), String> {
         organization: non_empty(&args.org),
         common_name: args.common_name.clone().filter(|cn| !cn.is_empty()),
     };
-    let root = hierarchy::self_signed_root(
-        root_signer.as_ref(),
-        &subject,
-        SystemTime::now(),
-        ROOT_VALIDITY,
-    )
-    .await
-    .map_err(|e| format!("signing the root certificate: {e}"))?;
+    let now = SystemTime::now();
+    let validity = hierarchy::calendar_years(now, ROOT_YEARS)
+        .map_err(|e| format!("the root's validity: {e}"))?;
+    let root = hierarchy::self_signed_root(root_signer.as_ref(), &subject, now, validity)
+        .await
+        .map_err(|e| format!("signing the root certificate: {e}"))?;
     // The root is checked as `fulcio serve` will check it before anything is kept.
     IssuingKey::new(root_signer.clone(), vec![root.clone()])
         .map_err(|e| format!("the new root does not pass the CA checks: {e}"))?;
@@ -593,6 +596,8 @@ async fn make_intermediate(
         .map_err(|e| format!("the root's subject: {e}"))?;
     subject.common_name = Some(args.intermediate_common_name.clone());
     let now = SystemTime::now();
+    let validity = hierarchy::calendar_years(now, INTERMEDIATE_YEARS)
+        .map_err(|e| format!("the intermediate's validity: {e}"))?;
     let chain_pem =
         |intermediate: &[u8]| format!("{}{}", certificate_pem(intermediate), certificate_pem(root));
 
@@ -619,7 +624,7 @@ async fn make_intermediate(
                             )
                         })?;
                     eprintln!(
-                        "generated a {} key pair labelled {label:?} in token {:?}",
+                        "generated the key pair {label:?} ({}) in token {:?}",
                         args.intermediate_key_type.file_algorithm(),
                         token.label()
                     );
@@ -632,7 +637,7 @@ async fn make_intermediate(
                 signer.public_key_der(),
                 &subject,
                 now,
-                INTERMEDIATE_VALIDITY,
+                validity,
             )
             .await
             .map_err(|e| format!("signing the intermediate certificate: {e}"))?;
@@ -682,7 +687,7 @@ async fn make_intermediate(
                 key.public_key_der(),
                 &subject,
                 now,
-                INTERMEDIATE_VALIDITY,
+                validity,
             )
             .await
             .map_err(|e| format!("signing the intermediate certificate: {e}"))?;

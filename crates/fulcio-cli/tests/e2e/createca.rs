@@ -434,9 +434,17 @@ async fn root_generated_in_the_token_serves_certificates_openssl_and_the_log_acc
     );
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("ECDSA P-384 key pair labelled \"PKCS11CA\""),
+        stderr.contains("generated the key pair \"PKCS11CA\" (ECDSA P-384)"),
         "{stderr}"
     );
+    // Ten calendar years, as upstream's AddDate(10, 0, 0).
+    let from = root.validity().not_before.to_datetime();
+    let until = root.validity().not_after.to_datetime();
+    assert_eq!(until.year(), from.year() + 10);
+    assert_eq!(until.time(), from.time());
+    if (from.month(), from.day()) != (time::Month::February, 29) {
+        assert_eq!((until.month(), until.day()), (from.month(), from.day()));
+    }
 
     // In the token: the key pair (private half never extractable) and the root under the id.
     let objects = setup.objects(ROOT_TOKEN, PIN);
