@@ -195,9 +195,8 @@ fn is_connection_lost(error: &CkError) -> bool {
 struct Connection {
     /// Distinguishes this connection from the ones before and after it.
     id: u64,
-    /// The module context's generation (see [`module`]).
-    module_generation: u64,
-    context: Pkcs11,
+    /// The module context (see [`module`]).
+    module: module::Module,
     slot: Slot,
     idle: Vec<Session>,
     /// Private key handles by label, valid for this connection only.
@@ -207,8 +206,17 @@ struct Connection {
 /// A session taken out of the pool for one operation.
 struct Lease {
     connection_id: u64,
+    module: module::Module,
     session: Session,
     key: Option<ObjectHandle>,
+}
+
+impl Lease {
+    /// Closes the session (`C_CloseSession` is a call like any other: under the gate).
+    fn close(self) {
+        let _calls = self.module.calls();
+        drop(self.session);
+    }
 }
 
 /// An open token: the loaded module, the slot whose token has the configured label, and a
@@ -415,7 +423,11 @@ impl Pkcs11Token {
         loop {
             attempt += 1;
             let lease = self.checkout(key_label)?;
-            match operation(&lease.session, lease.key) {
+            let result = {
+                let _calls = lease.module.calls();
+                operation(&lease.session, lease.key)
+            };
+            match result {
                 Ok((value, key)) => {
                     self.checkin(lease, key_label.zip(key));
                     return Ok(value);
@@ -423,7 +435,7 @@ impl Pkcs11Token {
                 Err(error) if is_connection_lost(&error) => {
                     let connection_id = lease.connection_id;
                     // Closed before the module is finalized, which would make closing it fail.
-                    drop(lease);
+                    lease.close();
                     self.invalidate(connection_id);
                     if attempt >= 2 {
                         return Err(self.lost(&error));
@@ -468,7 +480,7 @@ impl Pkcs11Token {
         };
         let session = match connection.idle.pop() {
             Some(session) => session,
-            None => match self.new_session(&connection.context, connection.slot) {
+            None => match self.new_session(&connection.module, connection.slot) {
                 Ok(session) => session,
                 Err(error) => {
                     // The token went away since the connection was made: start over once.
@@ -481,7 +493,7 @@ impl Pkcs11Token {
                     let session = fresh
                         .idle
                         .pop()
-                        .map_or_else(|| self.new_session(&fresh.context, fresh.slot), Ok);
+                        .map_or_else(|| self.new_session(&fresh.module, fresh.slot), Ok);
                     let session = session.map_err(|e| self.login_error(e))?;
                     *state = Some(fresh);
                     session
@@ -493,6 +505,7 @@ impl Pkcs11Token {
         };
         Ok(Lease {
             connection_id: connection.id,
+            module: connection.module.clone(),
             key: key_label.and_then(|label| connection.keys.get(label).copied()),
             session,
         })
@@ -509,8 +522,11 @@ impl Pkcs11Token {
             }
             if connection.idle.len() < MAX_IDLE_SESSIONS {
                 connection.idle.push(lease.session);
+                return;
             }
         }
+        drop(state);
+        lease.close();
     }
 
     /// Drops connection `id` (if still current): its sessions are closed, and the module
@@ -520,9 +536,12 @@ impl Pkcs11Token {
         if state.as_ref().is_some_and(|c| c.id == id)
             && let Some(connection) = state.take()
         {
-            let generation = connection.module_generation;
-            drop(connection);
-            module::reset(&self.config.module_path, generation);
+            let module = connection.module.clone();
+            {
+                let _calls = module.calls();
+                drop(connection);
+            }
+            module::reset(&self.config.module_path, module.generation);
         }
     }
 
@@ -530,29 +549,30 @@ impl Pkcs11Token {
     /// A token missing from a context that was already in use may be the module's stale view
     /// (a token re-inserted after `C_Initialize`), so that case retries on a fresh context.
     fn connect(&self) -> Result<Connection, CaError> {
-        let (generation, context, fresh) = module::get(&self.config.module_path)?;
-        match self.connect_with(generation, &context) {
+        let (module, fresh) = module::get(&self.config.module_path)?;
+        match self.connect_with(&module) {
             Ok(connection) => Ok(connection),
             Err(ConnectError::Login(error)) => Err(self.login_error(error)),
             Err(ConnectError::Token(message)) if fresh => Err(invalid(message)),
             Err(ConnectError::Token(_)) => {
-                module::reset(&self.config.module_path, generation);
-                let (generation, context, _) = module::get(&self.config.module_path)?;
-                self.connect_with(generation, &context)
-                    .map_err(|error| match error {
-                        ConnectError::Login(error) => self.login_error(error),
-                        ConnectError::Token(message) => invalid(message),
-                    })
+                module::reset(&self.config.module_path, module.generation);
+                let (module, _) = module::get(&self.config.module_path)?;
+                self.connect_with(&module).map_err(|error| match error {
+                    ConnectError::Login(error) => self.login_error(error),
+                    ConnectError::Token(message) => invalid(message),
+                })
             }
         }
     }
 
-    fn connect_with(&self, generation: u64, context: &Pkcs11) -> Result<Connection, ConnectError> {
+    fn connect_with(&self, module: &module::Module) -> Result<Connection, ConnectError> {
+        let calls = module.calls();
+        let context = &module.context;
         let label = &self.config.token_label;
-        let module = self.config.module_path.display();
+        let module_path = self.config.module_path.display();
         let slots = context.get_slots_with_token().map_err(|e| {
             ConnectError::Token(format!(
-                "PKCS#11 module {module}: listing slots: {}",
+                "PKCS#11 module {module_path}: listing slots: {}",
                 ck_message(&e)
             ))
         })?;
@@ -570,25 +590,31 @@ impl Pkcs11Token {
         }
         let slot = found.ok_or_else(|| {
             ConnectError::Token(format!(
-                "PKCS#11 module {module}: no token labelled {label:?} (tokens present: {labels:?})"
+                "PKCS#11 module {module_path}: no token labelled {label:?} (tokens present: {labels:?})"
             ))
         })?;
         let session = self
-            .new_session(context, slot)
+            .new_session_unguarded(context, slot)
             .map_err(ConnectError::Login)?;
+        drop(calls);
         Ok(Connection {
             id: self
                 .next_connection_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            module_generation: generation,
-            context: context.clone(),
+            module: module.clone(),
             slot,
             idle: vec![session],
             keys: HashMap::new(),
         })
     }
 
-    fn new_session(&self, context: &Pkcs11, slot: Slot) -> Result<Session, LoginError> {
+    fn new_session(&self, module: &module::Module, slot: Slot) -> Result<Session, LoginError> {
+        let _calls = module.calls();
+        self.new_session_unguarded(&module.context, slot)
+    }
+
+    /// [`Self::new_session`] for a caller that already holds the module's call gate.
+    fn new_session_unguarded(&self, context: &Pkcs11, slot: Slot) -> Result<Session, LoginError> {
         let session = context.open_rw_session(slot).map_err(LoginError::Ck)?;
         let pin = AuthPin::from(self.config.pin.as_str().to_owned());
         match session.login(UserType::User, Some(&pin)) {

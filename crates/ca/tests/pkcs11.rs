@@ -567,3 +567,72 @@ async fn a_wedged_token_times_out_instead_of_hanging() {
         .verify(b"unwedged", &signature)
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_signers_ride_out_a_removal_and_recover() {
+    let Some(hsm) = SoftHsm::isolated(
+        "concurrent_signers_ride_out_a_removal_and_recover",
+        TOKEN,
+        PIN,
+    ) else {
+        return;
+    };
+    let token = Pkcs11Token::open(&config(&hsm)).unwrap();
+    token
+        .generate_key_pair("key", b"key", KeyKind::EcdsaP384)
+        .unwrap();
+    let signer = Arc::new(token.signer("key").unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let signer = Arc::clone(&signer);
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let message = format!("task {i} message {}", ok + failed);
+                match signer.sign(message.as_bytes()).await {
+                    Ok(signature) => {
+                        UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, signer.public_key_der())
+                            .verify(message.as_bytes(), &signature)
+                            .unwrap();
+                        ok += 1;
+                    }
+                    Err(error) => {
+                        assert!(error.to_string().contains("PKCS#11"), "{error}");
+                        failed += 1;
+                    }
+                }
+            }
+            (ok, failed)
+        }));
+    }
+    // Pull the token out and put it back twice while the tasks sign.
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let away = remove(&hsm);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        reinsert(&hsm, &away);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut total_ok, mut total_failed) = (0, 0);
+    for task in tasks {
+        let (ok, failed) = task.await.unwrap();
+        total_ok += ok;
+        total_failed += failed;
+    }
+    // The tasks signed throughout, so they saw both the token and its absence.
+    assert!(
+        total_ok > 0 && total_failed > 0,
+        "{total_ok} ok, {total_failed} failed"
+    );
+    // Every signer works again once the token is back.
+    for i in 0..8 {
+        let message = format!("after {i}");
+        let signature = signer.sign(message.as_bytes()).await.unwrap();
+        UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, signer.public_key_der())
+            .verify(message.as_bytes(), &signature)
+            .unwrap();
+    }
+}
