@@ -9,6 +9,15 @@
 //! the next request; meanwhile signing fails promptly with a [`SignerError`] (a clean 500 at the
 //! API), never hangs. ECDSA P-256/P-384 (CKM_ECDSA over a digest computed here, converted to
 //! DER) and RSA (CKM_SHA256_RSA_PKCS) keys.
+//!
+//! Recovery: an error meaning the session, login, key handle or token is gone (e.g.
+//! CKR_SESSION_HANDLE_INVALID, CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_REMOVED, CKR_DEVICE_ERROR,
+//! CKR_USER_NOT_LOGGED_IN, CKR_GENERAL_ERROR) drops the connection and finalizes the module's
+//! context (SoftHSM2, like many modules, only discovers tokens at `C_Initialize`); the
+//! operation is then retried once on a fresh `C_Initialize`, token lookup, login and key lookup.
+//! While the token stays away each request fails at once with the module's error. A call that
+//! does not return (a wedged module) fails the signature after [`SIGN_TIMEOUT`]; its thread
+//! gives the session back if the call ever returns.
 
 mod der_util;
 mod module;
