@@ -432,3 +432,63 @@ async fn refusals_name_the_problem() {
         "{garbage}"
     );
 }
+
+/// The same through keys that never leave a PKCS#11 token (SoftHSM2): the root and the
+/// intermediate are signed by token keys (P-384 root, RSA 3072 intermediate), the pair loads
+/// as an issuing key with the token signer, and a leaf it issues verifies with openssl. The
+/// body runs in a child process with `SOFTHSM2_CONF` set (the module reads it once per
+/// process).
+#[tokio::test]
+async fn token_keys_sign_a_hierarchy_that_loads_and_issues() {
+    use ca::pkcs11::{Pkcs11Config, Pkcs11Token};
+    use test_support::softhsm::SoftHsm;
+    let Some(hsm) = SoftHsm::isolated(
+        "token_keys_sign_a_hierarchy_that_loads_and_issues",
+        "hierarchy",
+        "4321",
+    ) else {
+        return;
+    };
+    let config = Pkcs11Config::load(&hsm.crypto11_config(true), None).unwrap();
+    let token = Pkcs11Token::open(&config).unwrap();
+    token
+        .generate_key_pair("root", b"root", KeyKind::EcdsaP384)
+        .unwrap();
+    token
+        .generate_key_pair("intermediate", b"intermediate", KeyKind::Rsa3072)
+        .unwrap();
+    let root_signer = Arc::new(token.signer("root").unwrap());
+    let intermediate_signer = Arc::new(token.signer("intermediate").unwrap());
+    let now = SystemTime::now();
+    let root = hierarchy::self_signed_root(root_signer.as_ref(), &root_name(), now, ROOT_VALIDITY)
+        .await
+        .unwrap();
+    let intermediate = hierarchy::intermediate(
+        root_signer.as_ref(),
+        &root,
+        intermediate_signer.public_key_der(),
+        &intermediate_name(),
+        now,
+        INTERMEDIATE_VALIDITY,
+    )
+    .await
+    .unwrap();
+    parse(&root).verify_signature(None).unwrap();
+    parse(&intermediate)
+        .verify_signature(Some(parse(&root).public_key()))
+        .unwrap();
+    let key = IssuingKey::new(
+        intermediate_signer.clone(),
+        vec![intermediate.clone(), root.clone()],
+    )
+    .unwrap();
+    let ca = CertificateAuthority::new(key);
+    let client = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
+    let client = ClientPublicKey::parse(client.public_key_der()).unwrap();
+    let issued = ca
+        .issue_certificate_with(&principal::email_principal(), &client)
+        .await
+        .unwrap();
+    let verified = openssl::verify(&pem(&root), &[pem(&intermediate)], &pem(&issued.der)).unwrap();
+    assert!(verified.contains("leaf.pem: OK"), "{verified}");
+}
