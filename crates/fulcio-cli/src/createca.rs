@@ -5,7 +5,7 @@
 //! of `--pkcs11-config-path`, refuses if a certificate with CKA_ID `ID` exists, finds the key
 //! pair labelled `--hsm-key-label` (created first with `--generate-key`), self-signs a 10-year
 //! root (certSign + cRLSign, CA, path length 1), prints it, stores it in the token under `ID`
-//! (not with `--hsm aws`: CloudHSM keeps no certificates) and writes it to `--out`.
+//! (not with `--hsm aws`, for tokens that keep no certificates) and writes it to `--out`.
 //!
 //! With `--intermediate-key-label L --intermediate-id IID` it also makes an intermediate whose
 //! key is in a token (generated when absent; the same token, or `--intermediate-pkcs11-config-
@@ -184,7 +184,7 @@ struct IntermediateArgs {
 enum HsmKind {
     /// SoftHSM2 or any token that stores certificates
     Softhsm,
-    /// AWS CloudHSM: the root is not stored in the token
+    /// AWS CloudHSM: no certificate is stored in the token (keep the files)
     Aws,
 }
 
