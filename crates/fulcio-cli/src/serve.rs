@@ -287,14 +287,14 @@ pub struct ServeArgs {
     )]
     pub ephemeralca_key_type: EphemeralKeyType,
 
-    /// the certificate file to use for secure connections - only applies to grpc-port (not supported yet)
+    /// the certificate file to use for secure connections - only applies to grpc-port (PEM chain; TLS 1.3; reloaded when the file changes)
     #[arg(
         long = "grpc-tls-certificate",
         env = "FULCIO_SERVE_GRPC_TLS_CERTIFICATE"
     )]
     pub grpc_tls_certificate: Option<PathBuf>,
 
-    /// the private key file to use for secure connections (without passphrase) - only applies to grpc-port (not supported yet)
+    /// the private key file to use for secure connections (without passphrase) - only applies to grpc-port (reloaded when the file changes)
     #[arg(long = "grpc-tls-key", env = "FULCIO_SERVE_GRPC_TLS_KEY")]
     pub grpc_tls_key: Option<PathBuf>,
 
@@ -395,9 +395,6 @@ pub enum ServeCommandError {
         "--ca={0} is not supported yet by this implementation; use fileca, pkcs11ca or ephemeralca"
     )]
     UnsupportedCa(&'static str),
-    /// gRPC TLS is not implemented yet.
-    #[error("--grpc-tls-certificate/--grpc-tls-key are not supported yet by this implementation")]
-    GrpcTlsUnsupported,
     /// `--client-signing-algorithms` names something unknown.
     #[error("error loading --client-signing-algorithms={names}: {reason}")]
     Algorithms {
@@ -474,9 +471,16 @@ impl ServeArgs {
 /// Runs `fulcio serve` until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
     let kind = args.check_ca()?;
-    if args.grpc_tls_certificate.is_some() || args.grpc_tls_key.is_some() {
-        return Err(ServeCommandError::GrpcTlsUnsupported);
-    }
+    // Upstream serves cleartext unless both are set; one without the other is surely a mistake.
+    let grpc_tls = match (&args.grpc_tls_certificate, &args.grpc_tls_key) {
+        (Some(certificate), Some(key)) => Some((certificate.clone(), key.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(ServeCommandError::Usage(
+                "--grpc-tls-certificate and --grpc-tls-key must be given together".to_owned(),
+            ));
+        }
+    };
     if args.gcp_private_ca_version.is_some() {
         tracing::warn!(
             "gcp_private_ca_version is deprecated and will soon be removed; please remove it"
@@ -542,8 +546,11 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
         ListenAddress::new(args.host.clone(), args.port),
         ListenAddress::new(args.grpc_host.clone(), args.grpc_port),
     );
-    let running = Server::builder(issuance)
-        .listeners(listeners)
+    let mut builder = Server::builder(issuance).listeners(listeners);
+    if let Some((certificate, key)) = grpc_tls {
+        builder = builder.grpc_tls_files(certificate, key);
+    }
+    let running = builder
         .metrics(Some(ListenAddress::new(
             args.metrics_host.clone(),
             args.metrics_port,

@@ -14,6 +14,7 @@ mod createca;
 mod ct_log;
 mod ct_log_crash;
 mod dev;
+mod grpc_tls;
 mod issuance;
 mod pkcs11;
 mod rejections;

@@ -138,7 +138,10 @@ pub fn config_json(issuers: &[IssuerConfig]) -> Value {
 /// Parses `HOST:PORT, gRPC on HOST:PORT, metrics on HOST:PORT[, CT log on HOST:PORT]` (after
 /// [`READY_PREFIX`]).
 fn parse_ready_line(rest: &str) -> Option<(String, String, String, Option<String>)> {
-    let (http, rest) = rest.split_once(", gRPC on ")?;
+    // With --grpc-tls-* the gRPC part reads `gRPC (TLS) on`.
+    let (http, rest) = rest
+        .split_once(", gRPC on ")
+        .or_else(|| rest.split_once(", gRPC (TLS) on "))?;
     let (grpc, rest) = rest.split_once(", metrics on ")?;
     let metrics = rest.split_whitespace().next()?;
     let ct_log = rest
