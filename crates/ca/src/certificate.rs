@@ -338,7 +338,9 @@ pub(crate) fn subject_key_identifier_extension(spki_der: &[u8]) -> Result<Extens
 }
 
 /// authorityKeyIdentifier with only the keyIdentifier, non-critical.
-pub(crate) fn authority_key_identifier_extension(key_identifier: &[u8]) -> Result<Extension, CaError> {
+pub(crate) fn authority_key_identifier_extension(
+    key_identifier: &[u8],
+) -> Result<Extension, CaError> {
     let value = AuthorityKeyIdentifier {
         key_identifier: Some(OctetString::new(key_identifier).map_err(encoding)?),
         authority_cert_issuer: None,
