@@ -19,7 +19,6 @@
 //! errors exit 2 through clap.
 
 use std::{
-    io::Write as _,
     path::{Path, PathBuf},
     process::ExitCode,
     sync::Arc,
@@ -695,7 +694,7 @@ async fn make_intermediate(
                 .to_pkcs8_pem(Some(password.as_str()))
                 .map_err(|e| format!("encrypting the intermediate key: {e}"))?;
             print!("{}", certificate_pem(&intermediate));
-            write_new_private(&key_file, key_pem.as_bytes())?;
+            crate::private_file::write_new(&key_file, key_pem.as_bytes())?;
             write_public(&out, chain_pem(&intermediate).as_bytes())?;
             // Read back the way `fulcio serve --ca fileca` will.
             ca::fileca::load(&out, &key_file, password.as_str()).map_err(|e| {
@@ -758,30 +757,4 @@ fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
 fn write_public(path: &Path, contents: &[u8]) -> Result<(), String> {
     fulcio_server::files::write_atomically(path, contents, 0o644)
         .map_err(|e| format!("writing {}: {e}", path.display()))
-}
-
-/// Creates `path` (it must not exist) with mode 0600 and writes `contents`.
-fn write_new_private(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!(
-                "{} already exists: the key file is never overwritten",
-                path.display()
-            )
-        } else {
-            format!("{}: {e}", path.display())
-        }
-    })?;
-    if let Err(e) = file.write_all(contents).and_then(|()| file.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(format!("writing {}: {e}", path.display()));
-    }
-    Ok(())
 }

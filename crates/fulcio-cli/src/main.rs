@@ -8,6 +8,7 @@ mod ctlog;
 mod dev;
 mod go_duration;
 mod logging;
+mod private_file;
 mod request;
 mod serve;
 mod settings_file;

@@ -325,7 +325,7 @@ async fn run(args: &RequestArgs) -> Result<Done, String> {
         let text = key
             .to_pkcs8_pem(password.as_deref().map(|p| p.as_str()))
             .map_err(|e| e.to_string())?;
-        write_new_private(&args.output_key, text.as_bytes())?;
+        crate::private_file::write_new(&args.output_key, text.as_bytes())?;
         Some(args.output_key.clone())
     } else {
         None
@@ -395,32 +395,6 @@ fn leaf_public_key(der: &[u8]) -> Result<Vec<u8>, String> {
     let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(der)
         .map_err(|e| format!("cannot parse the issued certificate: {e}"))?;
     Ok(leaf.public_key().raw.to_vec())
-}
-
-/// Creates `path` (it must not exist) with mode 0600 and writes `contents`.
-fn write_new_private(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!(
-                "{} already exists: the key file is never overwritten",
-                path.display()
-            )
-        } else {
-            format!("{}: {e}", path.display())
-        }
-    })?;
-    if let Err(e) = file.write_all(contents).and_then(|()| file.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(format!("{}: {e}", path.display()));
-    }
-    Ok(())
 }
 
 /// A status line on stderr while waiting, only when stderr is a terminal.
