@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod csr;
 pub mod ephemeral;
 pub mod error;
+pub mod file_watch;
 pub mod fileca;
 pub mod hierarchy;
 pub mod key;

@@ -7,9 +7,10 @@
 //! key does not belong to its certificate, is logged and ignored: the server keeps presenting
 //! the previous pair, so a half-finished rotation never takes the port down.
 //!
-//! The watcher observes the files' directories rather than the files themselves, so that
-//! replacements by rename (`mv`, editors, `cert-manager`) and Kubernetes secret volumes (whose
-//! updates swap the `..data` symlink) are seen as well as writes in place.
+//! The watching is [`ca::file_watch`]'s: it observes the files' directories rather than the
+//! files themselves, so that replacements by rename (`mv`, editors, `cert-manager`) and
+//! Kubernetes secret volumes (whose updates swap the `..data` symlink) are seen as well as
+//! writes in place, and reloads once the files have been quiet for a moment.
 //!
 //! Most callers want [`GrpcTls::from_files`] (load and watch) and
 //! [`crate::ServerBuilder::grpc_tls`], or simply [`crate::ServerBuilder::grpc_tls_files`].
@@ -20,18 +21,13 @@ use std::{
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
-        mpsc::{self, RecvTimeoutError},
     },
-    thread::JoinHandle,
-    time::{Duration, Instant},
 };
 
 use arc_swap::ArcSwap;
+pub use ca::file_watch::ReloadCounts;
+use ca::file_watch::{self, FileWatcher};
 use der::Decode as _;
-use notify::{
-    Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher,
-    event::{AccessKind, AccessMode},
-};
 use rustls::{
     ServerConfig,
     crypto::CryptoProvider,
@@ -40,13 +36,6 @@ use rustls::{
     sign::CertifiedKey,
 };
 use zeroize::Zeroizing;
-
-/// How long the files must be quiet after a change before they are read again: a writer
-/// replacing both files finishes within it, and an operator still sees the swap at once.
-const DEBOUNCE: Duration = Duration::from_millis(250);
-
-/// The only entry a Kubernetes secret or config-map volume update touches in the directory.
-const KUBERNETES_DATA_LINK: &str = "..data";
 
 /// ALPN for a gRPC-only port: HTTP/2.
 pub const ALPN_GRPC: &[&[u8]] = &[b"h2"];
@@ -98,15 +87,6 @@ pub enum TlsError {
     /// rustls refused the configuration (not expected with the built-in provider).
     #[error("TLS configuration: {0}")]
     Config(String),
-}
-
-/// How many reloads have succeeded and failed since the certificate was first loaded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReloadCounts {
-    /// Reloads that put a new pair in use.
-    pub succeeded: u64,
-    /// Reloads that failed and left the pair in use unchanged.
-    pub failed: u64,
 }
 
 /// The certificate chain and key presented by the TLS listener, replaceable while serving.
@@ -203,32 +183,33 @@ impl TlsCertificate {
     /// its own threads, so it may be called inside or outside an async runtime; dropping the
     /// returned watcher stops it.
     pub fn watch(self: &Arc<Self>) -> Result<CertificateWatcher, TlsError> {
-        let targets = Targets::new(&[&self.certificate_path, &self.key_path])?;
-        let (messages, inbox) = mpsc::channel();
-        let events = messages.clone();
-        let mut watcher = notify::recommended_watcher(move |event| {
-            // Fails only once the CertificateWatcher is gone, when nobody listens any more.
-            let _ = events.send(Message::Fs(event));
-        })
-        .map_err(|e| watch_error(&self.certificate_path, &e))?;
-        for dir in &targets.dirs {
-            watcher
-                .watch(dir, RecursiveMode::NonRecursive)
-                .map_err(|e| watch_error(dir, &e))?;
-        }
-        let certificate = self.clone();
-        let thread = std::thread::Builder::new()
-            .name("grpc-tls-watch".into())
-            .spawn(move || reload_on_change(&certificate, &inbox, &targets))
-            .map_err(|e| TlsError::Watch {
-                path: self.certificate_path.display().to_string(),
-                reason: format!("starting the watch thread: {e}"),
+        let certificate = Arc::clone(self);
+        // The certificate counts its reloads itself ([`Self::reload_counts`]), so manual
+        // reloads are counted too; the watcher's own counts are not needed.
+        let reload = move || match certificate.reload() {
+            Ok(()) => {
+                tracing::info!(
+                    certificate = %certificate.certificate_path.display(),
+                    key = %certificate.key_path.display(),
+                    "gRPC TLS: reloaded certificate and key"
+                );
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(
+                    error = %err,
+                    "gRPC TLS: certificate files changed but do not load; still serving the previous certificate"
+                );
+                Err(err)
+            }
+        };
+        let paths: [&Path; 2] = [&self.certificate_path, &self.key_path];
+        let watcher =
+            file_watch::watch(&paths, "grpc-tls-watch", reload).map_err(|e| TlsError::Watch {
+                path: e.path.display().to_string(),
+                reason: e.source.to_string(),
             })?;
-        Ok(CertificateWatcher {
-            watcher: Some(watcher),
-            messages,
-            thread: Some(thread),
-        })
+        Ok(CertificateWatcher { _watcher: watcher })
     }
 }
 
@@ -278,145 +259,10 @@ impl GrpcTls {
 
 /// Reloads a [`TlsCertificate`] when its files change; dropping it stops watching (and waits
 /// for a reload in progress).
+#[derive(Debug)]
 pub struct CertificateWatcher {
-    watcher: Option<RecommendedWatcher>,
-    messages: mpsc::Sender<Message>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl fmt::Debug for CertificateWatcher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CertificateWatcher").finish_non_exhaustive()
-    }
-}
-
-impl Drop for CertificateWatcher {
-    fn drop(&mut self) {
-        // Silence the notify backend first, then stop the reload thread.
-        drop(self.watcher.take());
-        let _ = self.messages.send(Message::Stop);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-enum Message {
-    Fs(notify::Result<Event>),
-    Stop,
-}
-
-fn watch_error(path: &Path, err: &notify::Error) -> TlsError {
-    TlsError::Watch {
-        path: path.display().to_string(),
-        reason: err.to_string(),
-    }
-}
-
-/// The reload thread: wait for a change to either file, then for the files to be quiet for
-/// [`DEBOUNCE`], then reload.
-fn reload_on_change(
-    certificate: &TlsCertificate,
-    inbox: &mpsc::Receiver<Message>,
-    targets: &Targets,
-) {
-    loop {
-        match inbox.recv() {
-            Ok(Message::Fs(Ok(event))) if targets.is_change(&event) => {}
-            Ok(Message::Fs(Ok(_))) => continue,
-            Ok(Message::Fs(Err(err))) => {
-                tracing::warn!(error = %err, "gRPC TLS: file watcher error");
-                continue;
-            }
-            Ok(Message::Stop) | Err(_) => return,
-        }
-        // Only changes to our files push the reload back; unrelated activity in a busy
-        // directory does not.
-        let mut quiet_at = Instant::now() + DEBOUNCE;
-        loop {
-            match inbox.recv_timeout(quiet_at.saturating_duration_since(Instant::now())) {
-                Ok(Message::Fs(Ok(event))) if targets.is_change(&event) => {
-                    quiet_at = Instant::now() + DEBOUNCE;
-                }
-                Ok(Message::Fs(_)) => {}
-                Err(RecvTimeoutError::Timeout) => break,
-                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-            }
-        }
-        match certificate.reload() {
-            Ok(()) => tracing::info!(
-                certificate = %certificate.certificate_path.display(),
-                key = %certificate.key_path.display(),
-                "gRPC TLS: reloaded certificate and key"
-            ),
-            Err(err) => tracing::warn!(
-                error = %err,
-                "gRPC TLS: certificate files changed but do not load; still serving the previous certificate"
-            ),
-        }
-    }
-}
-
-/// The directories to watch and every path under which an event may name one of the files.
-struct Targets {
-    dirs: Vec<PathBuf>,
-    files: Vec<PathBuf>,
-}
-
-impl Targets {
-    fn new(paths: &[&Path]) -> Result<Self, TlsError> {
-        let mut targets = Self {
-            dirs: Vec::new(),
-            files: Vec::new(),
-        };
-        for path in paths {
-            let fail = |reason: String| TlsError::Watch {
-                path: path.display().to_string(),
-                reason,
-            };
-            let absolute = std::path::absolute(path).map_err(|e| fail(e.to_string()))?;
-            let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) else {
-                return Err(fail("not a file path".to_owned()));
-            };
-            let dir = dir.canonicalize().map_err(|e| fail(e.to_string()))?;
-            targets.add(&dir, absolute.clone());
-            // Backends may report paths with the directory's symlinks resolved.
-            targets.add(&dir, dir.join(name));
-            // A file that is itself a symlink into another directory changes there.
-            if let Ok(target) = absolute.canonicalize()
-                && let Some(target_dir) = target.parent()
-            {
-                targets.add(target_dir, target.clone());
-            }
-        }
-        Ok(targets)
-    }
-
-    fn add(&mut self, dir: &Path, file: PathBuf) {
-        if !self.dirs.iter().any(|d| d == dir) {
-            self.dirs.push(dir.to_path_buf());
-        }
-        if !self.files.contains(&file) {
-            self.files.push(file);
-        }
-    }
-
-    /// Whether `event` may have changed one of the files. Opens and reads (a reload's own
-    /// included) are not changes; closing a file written to is.
-    fn is_change(&self, event: &Event) -> bool {
-        let modifies = match event.kind {
-            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-            EventKind::Access(_) => false,
-            _ => true,
-        };
-        modifies
-            && event.paths.iter().any(|path| {
-                self.files.contains(path)
-                    || path
-                        .file_name()
-                        .is_some_and(|name| name == KUBERNETES_DATA_LINK)
-            })
-    }
+    /// Kept only to be dropped with the `CertificateWatcher`.
+    _watcher: FileWatcher,
 }
 
 /// Reads, parses and checks a certificate chain and key.
