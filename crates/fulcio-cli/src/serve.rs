@@ -168,6 +168,11 @@ pub struct ServeArgs {
     #[arg(long = "idle-connection-timeout", env = "FULCIO_SERVE_IDLE_CONNECTION_TIMEOUT", default_value = "30s", value_parser = duration)]
     pub idle_connection_timeout: Duration,
 
+    /// ours: how many certificate requests (HTTP and gRPC together) may be in progress at
+    /// once; more are refused at once with HTTP 503 + Retry-After or gRPC UNAVAILABLE
+    #[arg(long = "max-in-flight-requests", env = "FULCIO_SERVE_MAX_IN_FLIGHT_REQUESTS", default_value_t = fulcio_server::DEFAULT_MAX_IN_FLIGHT_REQUESTS)]
+    pub max_in_flight_requests: usize,
+
     /// the list of allowed client signing algorithms
     #[arg(
         long = "client-signing-algorithms",
@@ -230,7 +235,8 @@ pub struct ServeArgs {
     )]
     pub ct_log_batch_max_entries: usize,
 
-    /// Embedded CT log: how long a sequencing pass waits after its first entry for more, e.g. 25ms
+    /// Embedded CT log: the longest a sequencing pass waits after its first entry for more, e.g.
+    /// 25ms; the pass closes earlier once no entry arrived for a sixteenth of this
     #[arg(long = "ct-log-batch-max-delay", env = "FULCIO_SERVE_CT_LOG_BATCH_MAX_DELAY", default_value = "25ms", value_parser = duration)]
     pub ct_log_batch_max_delay: Duration,
 
@@ -556,6 +562,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
             args.metrics_port,
         )))
         .idle_connection_timeout(args.idle_connection_timeout)
+        .max_in_flight_requests(args.max_in_flight_requests)
         .metrics_read_header_timeout(args.read_header_timeout)
         .bind()
         .await?;

@@ -37,6 +37,9 @@ pub mod messages {
     pub const NOT_FOUND: &str = "Not Found";
     /// grpc-gateway's routing error for a known path with another method.
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+    /// Ours (upstream does not shed load): too many certificate requests in flight.
+    pub const OVERLOADED: &str =
+        "server overloaded: too many certificate requests in flight, retry later";
 }
 
 /// Why a request failed. `Display` is the server-side detail; [`ServiceError::client_status`]
@@ -93,6 +96,14 @@ pub enum ServiceError {
     /// A handler panicked; upstream's recovery interceptor answers `Unknown` "panic: <value>".
     #[error("panic: {0}")]
     Panic(String),
+    /// Shed: `max` certificate requests were already in flight
+    /// ([`crate::overload::InFlightLimit`]). `Unavailable` (HTTP 503 with `Retry-After`), the
+    /// code gRPC retry policies and sigstore clients retry on.
+    #[error("{max} certificate requests already in flight")]
+    Overloaded {
+        /// The bound that was reached.
+        max: usize,
+    },
 }
 
 impl ServiceError {
@@ -118,6 +129,7 @@ impl ServiceError {
             Self::NotFound => (Code::NotFound, NOT_FOUND.to_owned()),
             Self::MethodNotAllowed => (Code::Unimplemented, METHOD_NOT_ALLOWED.to_owned()),
             Self::Panic(_) => (Code::Unknown, self.to_string()),
+            Self::Overloaded { .. } => (Code::Unavailable, OVERLOADED.to_owned()),
         };
         ClientStatus { code, message }
     }
@@ -127,7 +139,8 @@ impl ServiceError {
     pub fn report(&self) -> ClientStatus {
         let status = self.client_status();
         let code = status.code_name();
-        if is_client_error(status.code) {
+        // A shed request is the load's fault, not the server's: warn, and cheaply.
+        if is_client_error(status.code) || matches!(self, Self::Overloaded { .. }) {
             tracing::warn!(code, clientMessage = %status.message, error = %DisplayChain(self), "request failed");
         } else {
             tracing::error!(code, clientMessage = %status.message, error = %DisplayChain(self), "request failed");
@@ -245,9 +258,20 @@ impl From<ClientStatus> for tonic::Status {
     }
 }
 
+/// `Retry-After` on a shed request: one second, about the time a full queue takes to drain.
+pub const OVERLOADED_RETRY_AFTER_SECONDS: u32 = 1;
+
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
-        self.report().into_http_response()
+        let overloaded = matches!(self, Self::Overloaded { .. });
+        let mut response = self.report().into_http_response();
+        if overloaded {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(OVERLOADED_RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -332,6 +356,18 @@ mod tests {
         assert_eq!(status.code, Code::Internal);
         assert_eq!(status.message, "Error entering certificate in CTL");
         assert_eq!(status.http_status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn overload_is_unavailable_503_with_retry_after() {
+        let err = ServiceError::Overloaded { max: 7 };
+        let status = err.client_status();
+        assert_eq!(status.code, Code::Unavailable);
+        assert_eq!(status.http_status(), StatusCode::SERVICE_UNAVAILABLE);
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     }
 
     #[test]

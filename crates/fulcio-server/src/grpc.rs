@@ -19,6 +19,7 @@ use crate::{
     error::ServiceError,
     issuance::Issuance,
     legacy,
+    overload::InFlightLimit,
 };
 
 /// Upstream's `MaxRecvMsgSize` (4 MiB).
@@ -29,10 +30,12 @@ const HTTP_CODE_METADATA_KEY: &str = "x-http-code";
 const SCT_METADATA_KEY: &str = "x-sct";
 
 /// The gRPC routes: v2 CA and health always, v1beta CA when `include_legacy` (duplex mode).
-pub fn router(issuance: Arc<Issuance>, include_legacy: bool) -> Router {
+/// `CreateSigningCertificate` takes a permit from `limit` or fails `Unavailable` at once.
+pub fn router(issuance: Arc<Issuance>, include_legacy: bool, limit: InFlightLimit) -> Router {
     let mut routes = Routes::new(
         v2::ca_server::CaServer::new(CaService {
             issuance: issuance.clone(),
+            limit: limit.clone(),
         })
         .max_decoding_message_size(MAX_RECV_MESSAGE_BYTES),
     )
@@ -41,7 +44,7 @@ pub fn router(issuance: Arc<Issuance>, include_legacy: bool) -> Router {
     );
     if include_legacy {
         routes = routes.add_service(
-            v1beta::ca_server::CaServer::new(LegacyCaService { issuance })
+            v1beta::ca_server::CaServer::new(LegacyCaService { issuance, limit })
                 .max_decoding_message_size(MAX_RECV_MESSAGE_BYTES),
         );
     }
@@ -67,6 +70,7 @@ fn metadata_token(metadata: &MetadataMap) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct CaService {
     issuance: Arc<Issuance>,
+    limit: InFlightLimit,
 }
 
 #[tonic::async_trait]
@@ -75,6 +79,7 @@ impl v2::ca_server::Ca for CaService {
         &self,
         request: Request<v2::CreateSigningCertificateRequest>,
     ) -> Result<tonic::Response<v2::SigningCertificate>, Status> {
+        let _permit = self.limit.try_acquire()?;
         let token = metadata_token(request.metadata());
         let message =
             api::create_signing_certificate(&self.issuance, request.into_inner(), token.as_deref())
@@ -103,6 +108,7 @@ impl v2::ca_server::Ca for CaService {
 #[derive(Debug, Clone)]
 pub struct LegacyCaService {
     issuance: Arc<Issuance>,
+    limit: InFlightLimit,
 }
 
 #[tonic::async_trait]
@@ -111,6 +117,7 @@ impl v1beta::ca_server::Ca for LegacyCaService {
         &self,
         request: Request<v1beta::CreateSigningCertificateRequest>,
     ) -> Result<tonic::Response<HttpBody>, Status> {
+        let _permit = self.limit.try_acquire()?;
         let token = metadata_token(request.metadata()).unwrap_or_default();
         let issued =
             legacy::create_signing_certificate(&self.issuance, request.into_inner(), &token)

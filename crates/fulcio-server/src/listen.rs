@@ -45,6 +45,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::{
     issuance::Issuance,
+    overload::{DEFAULT_MAX_IN_FLIGHT_REQUESTS, InFlightLimit},
     tls::{GrpcTls, TlsError},
 };
 
@@ -139,7 +140,8 @@ pub struct Server;
 
 impl Server {
     /// A builder with upstream's defaults: HTTP `0.0.0.0:8080`, gRPC `0.0.0.0:8081`, metrics
-    /// `0.0.0.0:2112`, idle timeout 30 s, metrics read-header timeout 10 s.
+    /// `0.0.0.0:2112`, idle timeout 30 s, metrics read-header timeout 10 s; and ours: at most
+    /// [`DEFAULT_MAX_IN_FLIGHT_REQUESTS`] certificate requests in flight.
     pub fn builder(issuance: Arc<Issuance>) -> ServerBuilder {
         ServerBuilder {
             issuance,
@@ -151,6 +153,7 @@ impl Server {
             idle_connection_timeout: Duration::from_secs(30),
             metrics_read_header_timeout: Duration::from_secs(10),
             grpc_tls: None,
+            max_in_flight_requests: DEFAULT_MAX_IN_FLIGHT_REQUESTS,
         }
     }
 }
@@ -164,6 +167,7 @@ pub struct ServerBuilder {
     idle_connection_timeout: Duration,
     metrics_read_header_timeout: Duration,
     grpc_tls: Option<TlsSource>,
+    max_in_flight_requests: usize,
 }
 
 /// Where the gRPC TLS certificate comes from.
@@ -207,6 +211,15 @@ impl ServerBuilder {
     /// `--read-header-timeout`: only the metrics server uses it, as upstream.
     pub fn metrics_read_header_timeout(mut self, timeout: Duration) -> Self {
         self.metrics_read_header_timeout = timeout;
+        self
+    }
+
+    /// `--max-in-flight-requests`: how many certificate requests (HTTP v2 and v1 `signingCert`,
+    /// gRPC `CreateSigningCertificate`, all listeners together) may be in progress at once;
+    /// one more is refused at once with HTTP 503 + `Retry-After: 1` or gRPC `Unavailable`
+    /// ([`crate::overload`]). Default [`DEFAULT_MAX_IN_FLIGHT_REQUESTS`]; 0 is taken as 1.
+    pub fn max_in_flight_requests(mut self, max: usize) -> Self {
+        self.max_in_flight_requests = max;
         self
     }
 
@@ -261,14 +274,15 @@ impl ServerBuilder {
             read_header_timeout: API_READ_HEADER_TIMEOUT,
         };
 
+        let limit = InFlightLimit::new(self.max_in_flight_requests);
         let (http_addr, grpc_addr, duplex) = match &self.listeners {
             Listeners::Duplex(address) => {
                 let tls = acceptor(crate::tls::ALPN_GRPC_AND_HTTP)?;
                 let listener = bind(address).await?;
                 let local = local_addr(&listener, address)?;
                 let endpoint = Endpoint::Duplex {
-                    grpc: crate::grpc::router(self.issuance.clone(), true),
-                    http: crate::http::router(self.issuance.clone()),
+                    grpc: crate::grpc::router(self.issuance.clone(), true, limit.clone()),
+                    http: crate::http::router(self.issuance.clone(), limit),
                 };
                 spawn_accept_loop(listener, endpoint, api, tls, &shutdown_rx, &done_tx);
                 (local, local, true)
@@ -279,9 +293,10 @@ impl ServerBuilder {
                 let grpc_listener = bind(grpc).await?;
                 let http_local = local_addr(&http_listener, http)?;
                 let grpc_local = local_addr(&grpc_listener, grpc)?;
-                let http_endpoint = Endpoint::Single(crate::http::router(self.issuance.clone()));
+                let http_endpoint =
+                    Endpoint::Single(crate::http::router(self.issuance.clone(), limit.clone()));
                 let grpc_endpoint =
-                    Endpoint::Single(crate::grpc::router(self.issuance.clone(), false));
+                    Endpoint::Single(crate::grpc::router(self.issuance.clone(), false, limit));
                 spawn_accept_loop(
                     http_listener,
                     http_endpoint,

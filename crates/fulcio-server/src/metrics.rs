@@ -25,6 +25,9 @@ pub mod names {
     pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
     /// Gauge = 1 (labels `version`, `revision`, `build_date`, `goversion`).
     pub const BUILD_INFO: &str = "fulcio_build_info";
+    /// Counter: issuance requests refused because too many were in flight (ours; upstream
+    /// does not shed load).
+    pub const SHED_REQUESTS: &str = "fulcio_shed_requests_total";
     /// Counter: RPCs started.
     pub const GRPC_STARTED: &str = "grpc_server_started_total";
     /// Counter: RPCs completed, by `grpc_code`.
@@ -76,6 +79,10 @@ fn describe() {
         "The total number of certificates generated"
     );
     describe_histogram!(names::API_LATENCY, "API Latency on calls");
+    describe_counter!(
+        names::SHED_REQUESTS,
+        "The total number of certificate requests refused because too many were in flight"
+    );
     describe_counter!(names::HTTP_REQUESTS_TOTAL, "Count all HTTP requests");
     describe_gauge!(
         names::BUILD_INFO,
@@ -103,6 +110,7 @@ fn describe() {
     );
 
     metrics::counter!(names::NEW_CERTS).absolute(0);
+    metrics::counter!(names::SHED_REQUESTS).absolute(0);
     metrics::gauge!(
         names::BUILD_INFO,
         "version" => crate::build_info::VERSION,
@@ -120,6 +128,11 @@ pub fn render(handle: &PrometheusHandle) -> String {
     let mut text = handle.render();
     crate::process_metrics::render_into(&mut text);
     text
+}
+
+/// Counts one issuance request refused by [`crate::overload::InFlightLimit`].
+pub fn count_shed_request() {
+    metrics::counter!(names::SHED_REQUESTS).increment(1);
 }
 
 /// HTTP middleware recording `fulcio_api_latency` and `http_requests_total` with promhttp's

@@ -19,6 +19,7 @@ pub async fn create_signing_certificate(
     body: Body,
 ) -> Response {
     let result = async {
+        let _permit = state.limit.try_acquire()?;
         let bytes = protojson::read_body(body).await?;
         let request: v1beta::CreateSigningCertificateRequest = protojson::decode(&bytes)?;
         legacy::create_signing_certificate(&state.issuance, request, &authorization_token(&headers))

@@ -20,18 +20,21 @@ use axum::{
 use http::{HeaderMap, Method, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{error::ServiceError, issuance::Issuance};
+use crate::{error::ServiceError, issuance::Issuance, overload::InFlightLimit};
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The issuance pipeline.
     pub issuance: Arc<Issuance>,
+    /// The bound on in-flight certificate requests, shared with the gRPC services.
+    pub limit: InFlightLimit,
 }
 
 /// The HTTP routes with upstream's middleware: request IDs, CORS, metrics, panic recovery.
-pub fn router(issuance: Arc<Issuance>) -> Router {
-    let state = AppState { issuance };
+/// The two `signingCert` routes take a permit from `limit` or answer 503 at once.
+pub fn router(issuance: Arc<Issuance>, limit: InFlightLimit) -> Router {
+    let state = AppState { issuance, limit };
     Router::new()
         .route(
             "/api/v2/signingCert",

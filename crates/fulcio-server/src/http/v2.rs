@@ -20,6 +20,7 @@ pub async fn create_signing_certificate(
     body: Body,
 ) -> Response {
     let result = async {
+        let _permit = state.limit.try_acquire()?;
         let bytes = protojson::read_body(body).await?;
         let request: v2::CreateSigningCertificateRequest = protojson::decode(&bytes)?;
         let header_token = authorization_token(&headers);

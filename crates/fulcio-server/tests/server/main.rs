@@ -9,4 +9,5 @@ mod grpc_tls;
 mod http_api;
 mod listeners;
 mod observability;
+mod overload;
 mod support;
