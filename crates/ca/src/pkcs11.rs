@@ -802,9 +802,7 @@ fn ec_spki(params: &[u8], point: &[u8]) -> Result<(Vec<u8>, SignatureAlgorithm),
 }
 
 fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Result<(Vec<u8>, SignatureAlgorithm), String> {
-    let mut body = der_util::unsigned_integer(modulus);
-    body.extend(der_util::unsigned_integer(exponent));
-    let public_key = der_util::sequence(&body);
+    let public_key = der_util::integer_pair(modulus, exponent)?;
     // rsaEncryption carries NULL parameters (RFC 8017 App. C).
     let spki = der_util::spki(OID_RSA_ENCRYPTION, Some(&[0x05, 0x00]), &public_key)?;
     Ok((spki, SignatureAlgorithm::RsaPkcs1Sha256))

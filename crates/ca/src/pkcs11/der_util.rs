@@ -1,51 +1,31 @@
-//! The few DER structures the PKCS#11 backend builds by hand: SubjectPublicKeyInfo from key
-//! attributes, RSAPublicKey, and the ECDSA-Sig-Value X.509 wants from PKCS#11's raw `r || s`.
+//! The few DER structures the PKCS#11 backend builds (with the `der` crate): SubjectPublicKeyInfo
+//! from key attributes, RSAPublicKey, and the ECDSA-Sig-Value X.509 wants from PKCS#11's raw
+//! `r || s`.
 
 use const_oid::ObjectIdentifier;
-use der::{Any, Decode, Encode, asn1::BitString};
+use der::{
+    Any, Decode, Encode, Sequence,
+    asn1::{BitString, UintRef},
+};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-/// A DER length.
-fn length(len: usize) -> Vec<u8> {
-    if len < 0x80 {
-        // Short form: fits in one byte.
-        return vec![len as u8];
-    }
-    let bytes: Vec<u8> = len
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|b| *b == 0)
-        .collect();
-    let mut out = vec![0x80 | bytes.len() as u8];
-    out.extend(bytes);
-    out
+/// `SEQUENCE { INTEGER, INTEGER }` of two non-negative integers: the shape of both
+/// ECDSA-Sig-Value (r, s) and RSAPublicKey (modulus, publicExponent).
+#[derive(Sequence)]
+struct IntegerPair<'a> {
+    first: UintRef<'a>,
+    second: UintRef<'a>,
 }
 
-fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    out.extend(length(contents.len()));
-    out.extend_from_slice(contents);
-    out
-}
-
-/// A non-negative INTEGER from big-endian magnitude bytes (leading zeros dropped, a zero byte
-/// added when the high bit is set).
-pub(super) fn unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
-    let trimmed: &[u8] = match magnitude.iter().position(|b| *b != 0) {
-        Some(start) => &magnitude[start..],
-        None => &[],
+/// DER `SEQUENCE { INTEGER first, INTEGER second }` from big-endian magnitudes (leading zeros
+/// dropped, a zero byte added when the high bit is set: `UintRef` does both).
+pub(super) fn integer_pair(first: &[u8], second: &[u8]) -> Result<Vec<u8>, String> {
+    let pair = IntegerPair {
+        first: UintRef::new(first).map_err(|e| format!("integer: {e}"))?,
+        second: UintRef::new(second).map_err(|e| format!("integer: {e}"))?,
     };
-    let mut contents = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
-        contents.push(0);
-    }
-    contents.extend_from_slice(trimmed);
-    tlv(0x02, &contents)
-}
-
-/// A SEQUENCE around already-encoded `contents`.
-pub(super) fn sequence(contents: &[u8]) -> Vec<u8> {
-    tlv(0x30, contents)
+    pair.to_der()
+        .map_err(|e| format!("encoding two integers: {e}"))
 }
 
 /// PKCS#11's ECDSA signature (`r || s`, each the field size) as DER ECDSA-Sig-Value
@@ -58,9 +38,7 @@ pub(super) fn ecdsa_raw_to_der(raw: &[u8]) -> Result<Vec<u8>, String> {
         ));
     }
     let (r, s) = raw.split_at(raw.len() / 2);
-    let mut body = unsigned_integer(r);
-    body.extend(unsigned_integer(s));
-    Ok(sequence(&body))
+    integer_pair(r, s)
 }
 
 /// A DER SubjectPublicKeyInfo for `algorithm` with DER `parameters` and the key bits.
@@ -91,11 +69,17 @@ mod tests {
 
     #[test]
     fn integers_are_minimal_and_positive() {
-        assert_eq!(unsigned_integer(&[0, 0, 1]), [2, 1, 1]);
-        assert_eq!(unsigned_integer(&[0x80]), [2, 2, 0, 0x80]);
-        assert_eq!(unsigned_integer(&[0, 0]), [2, 1, 0]);
-        assert_eq!(length(200), [0x81, 200]);
-        assert_eq!(length(0x1234), [0x82, 0x12, 0x34]);
+        assert_eq!(
+            integer_pair(&[0, 0, 1], &[0x80]).unwrap(),
+            [0x30, 7, 2, 1, 1, 2, 2, 0, 0x80]
+        );
+        assert_eq!(
+            integer_pair(&[0, 0], &[1]).unwrap(),
+            [0x30, 6, 2, 1, 0, 2, 1, 1]
+        );
+        let long = vec![0x7f_u8; 200];
+        let der = integer_pair(&long, &[1]).unwrap();
+        assert_eq!(&der[..6], [0x30, 0x81, 3 + 200 + 3, 0x02, 0x81, 200]);
     }
 
     #[test]
