@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-/// Load generator for a fulcio server (HTTP v2 `signingCert`).
+/// Load generator for a fulcio server (HTTP v2 `signingCert` or gRPC `CreateSigningCertificate`).
 #[derive(Debug, clap::Parser)]
 #[command(name = "fulcio-loadgen", version)]
 pub struct Cli {
@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// The server's HTTP base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// Send gRPC `CreateSigningCertificate` to this URL (the server's gRPC port, e.g.
+    /// `http://127.0.0.1:8081`) instead of HTTP to `--url`; each client has its own connection.
+    #[arg(long)]
+    pub grpc: Option<String>,
     /// An OIDC ID token.
     #[arg(long, conflicts_with = "token_file")]
     pub token: Option<String>,
@@ -151,6 +155,11 @@ pub struct RunArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the JSON report to this file (one entry per concurrency level under
+    /// `levels`: concurrency, certs_per_second, p50/p90/p99/max_ms, errors, shed), for
+    /// `bench/plot`.
+    #[arg(long)]
+    pub json_out: Option<PathBuf>,
 }
 
 /// `limit` options.

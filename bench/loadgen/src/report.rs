@@ -53,8 +53,10 @@ pub struct LevelResult {
     pub seconds: f64,
     /// Certificates issued.
     pub certificates: u64,
-    /// Failed requests.
+    /// Failed requests (shed ones included).
     pub errors: u64,
+    /// Requests the server refused for overload (HTTP 503, gRPC `Unavailable`).
+    pub shed: u64,
     /// Certificates per second.
     pub certs_per_second: f64,
     /// Latency percentiles of successful requests, ms.
@@ -65,7 +67,8 @@ pub struct LevelResult {
     pub p99_ms: f64,
     /// Slowest.
     pub max_ms: f64,
-    /// Failures by kind (`HTTP <status>: <message>` or `transport: <kind>`).
+    /// Failures by kind (`shed`, `HTTP <status>: <message>`, `gRPC <code>: <message>` or
+    /// `transport: <kind>`).
     pub error_kinds: BTreeMap<String, u64>,
     /// Answers with an embedded SCT.
     pub embedded_sct: u64,
@@ -96,8 +99,10 @@ pub struct Report {
     pub machine: Machine,
     /// When it finished.
     pub unix_time: u64,
-    /// Server base URL.
+    /// Server base URL (the gRPC URL with `--grpc`).
     pub url: String,
+    /// `http` or `grpc`.
+    pub transport: String,
     /// `public-key` or `csr`.
     pub mode: String,
     /// The token's JWS algorithm.
@@ -153,11 +158,12 @@ pub fn text(report: &Report) -> String {
     let m = &report.machine;
     let _ = writeln!(
         out,
-        "machine: {} cores, {}, {:.1} GiB; server {}; {} requests, token {}, SCT {}",
+        "machine: {} cores, {}, {:.1} GiB; server {} ({}); {} requests, token {}, SCT {}",
         m.cores,
         m.cpu_model,
         m.memory_gib,
         report.url,
+        report.transport,
         report.mode,
         report.token_alg,
         if report.ct_embedded {
@@ -228,6 +234,7 @@ mod tests {
             seconds: 20.0,
             certificates: 100,
             errors: 1,
+            shed: 0,
             certs_per_second: 5.0,
             p50_ms: 1.0,
             p90_ms: 2.0,
@@ -248,6 +255,7 @@ mod tests {
             machine: Machine::detect(),
             unix_time: 0,
             url: "http://127.0.0.1:8080".into(),
+            transport: "http".into(),
             mode: "public-key".into(),
             token_alg: "RS256".into(),
             ct_embedded: true,

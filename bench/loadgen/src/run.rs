@@ -1,5 +1,7 @@
-//! `fulcio-loadgen run`: concurrent clients against `/api/v2/signingCert`, one concurrency
-//! level after another, with server CPU/RSS from /proc and the crypto limit at the end.
+//! `fulcio-loadgen run`: concurrent clients against `/api/v2/signingCert` (or gRPC
+//! `CreateSigningCertificate` with `--grpc`), one concurrency level after another, with server
+//! CPU/RSS from /proc and the crypto limit at the end. Requests the server sheds (HTTP 503,
+//! gRPC `Unavailable`) are counted under their own error kind, `shed`.
 
 use std::{
     collections::BTreeMap,
@@ -16,9 +18,11 @@ use crate::{
     limit::measure_limit,
     proc_stats::{self, ProcSample},
     report::{self, LevelResult, Machine, Report},
-    request::signing_cert_body,
+    request::{signing_cert_body, signing_cert_message},
     token::TokenInfo,
 };
+use fulcio_proto::v2::ca_client::CaClient;
+use tonic::transport::{Channel, Endpoint};
 
 /// How a level ends: at a time, or after a number of requests.
 #[derive(Clone)]
@@ -48,12 +52,6 @@ struct WorkerStats {
     detached: u64,
 }
 
-/// The answer's form, for choosing which crypto limit applies.
-enum Outcome {
-    Embedded,
-    Detached,
-}
-
 fn read_token(args: &RunArgs) -> Result<TokenInfo, LoadgenError> {
     match (&args.token, &args.token_file) {
         (Some(token), _) => TokenInfo::parse(token),
@@ -65,13 +63,108 @@ fn read_token(args: &RunArgs) -> Result<TokenInfo, LoadgenError> {
     }
 }
 
-/// Sends one request and classifies the answer.
-async fn one_request(
+/// Where requests go: HTTP `POST /api/v2/signingCert`, or gRPC `CreateSigningCertificate`.
+#[derive(Clone)]
+enum Transport {
+    /// One pooled HTTP client shared by the workers.
+    Http {
+        client: reqwest::Client,
+        base: String,
+        url: Arc<str>,
+    },
+    /// A gRPC endpoint; each worker opens its own connection (as HTTP/1.1 clients each hold
+    /// one), rather than multiplexing every client over one HTTP/2 connection.
+    Grpc { endpoint: Box<Endpoint> },
+}
+
+/// One worker's client.
+enum Client {
+    Http {
+        client: reqwest::Client,
+        url: Arc<str>,
+    },
+    Grpc(CaClient<Channel>),
+}
+
+/// A successful answer: whether the SCT was embedded, and the chain (PEM, leaf first).
+struct Issued {
+    embedded: bool,
+    chain: Vec<String>,
+}
+
+/// The error kind of a request the server refused for overload.
+const SHED: &str = "shed";
+
+impl Transport {
+    fn client(&self) -> Client {
+        match self {
+            Self::Http { client, url, .. } => Client::Http {
+                client: client.clone(),
+                url: url.clone(),
+            },
+            Self::Grpc { endpoint } => Client::Grpc(CaClient::new(endpoint.connect_lazy())),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Http { .. } => "http",
+            Self::Grpc { .. } => "grpc",
+        }
+    }
+
+    /// Waits until the server answers: anything on `/healthz`, or a gRPC connection.
+    async fn wait_for_server(&self) -> Result<(), LoadgenError> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (result, what) = match self {
+                Self::Http { client, base, .. } => (
+                    client
+                        .get(format!("{base}/healthz"))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    format!("{base}/healthz"),
+                ),
+                Self::Grpc { endpoint } => (
+                    endpoint
+                        .connect()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    endpoint.uri().to_string(),
+                ),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(LoadgenError::Server(format!(
+                        "{what} unreachable for 30 s: {e}"
+                    )));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Sends one request and classifies the answer; the error is the failure's kind.
+    async fn issue(&mut self, token: &TokenInfo, csr: bool) -> Result<Issued, String> {
+        match self {
+            Self::Http { client, url } => http_issue(client, url, token, csr).await,
+            Self::Grpc(client) => grpc_issue(client, token, csr).await,
+        }
+    }
+}
+
+async fn http_issue(
     client: &reqwest::Client,
     url: &str,
     token: &TokenInfo,
     csr: bool,
-) -> Result<Outcome, String> {
+) -> Result<Issued, String> {
     let body = signing_cert_body(token, csr).map_err(|e| e.to_string())?;
     let response = client
         .post(url)
@@ -90,6 +183,9 @@ async fn one_request(
             format!("transport: {kind}")
         })?;
     let status = response.status();
+    if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        return Err(SHED.into());
+    }
     let bytes = response
         .bytes()
         .await
@@ -102,38 +198,74 @@ async fn one_request(
             .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(100).collect());
         return Err(format!("HTTP {}: {message}", status.as_u16()));
     }
-    let has_chain = |form: &str| {
+    let chain = |form: &str| {
         json.as_ref()
             .and_then(|j| j[form]["chain"]["certificates"].as_array())
-            .is_some_and(|certs| !certs.is_empty())
+            .map(|certs| {
+                certs
+                    .iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|certs| !certs.is_empty())
     };
-    if has_chain("signedCertificateEmbeddedSct") {
-        Ok(Outcome::Embedded)
-    } else if has_chain("signedCertificateDetachedSct") {
-        Ok(Outcome::Detached)
+    if let Some(chain) = chain("signedCertificateEmbeddedSct") {
+        Ok(Issued {
+            embedded: true,
+            chain,
+        })
+    } else if let Some(chain) = chain("signedCertificateDetachedSct") {
+        Ok(Issued {
+            embedded: false,
+            chain,
+        })
     } else {
         Err("HTTP 200: no certificate chain in the answer".into())
     }
 }
 
-async fn worker(
-    client: reqwest::Client,
-    url: Arc<str>,
-    token: Arc<TokenInfo>,
+async fn grpc_issue(
+    client: &mut CaClient<Channel>,
+    token: &TokenInfo,
     csr: bool,
-    stop: Stop,
-) -> WorkerStats {
+) -> Result<Issued, String> {
+    use fulcio_proto::v2::signing_certificate::Certificate;
+    let message = signing_cert_message(token, csr).map_err(|e| e.to_string())?;
+    let answer = match client.create_signing_certificate(message).await {
+        Ok(answer) => answer.into_inner(),
+        // A status with a source is the client's own (connect, timeout, broken stream); one
+        // without came from the server.
+        Err(status) if std::error::Error::source(&status).is_some() => {
+            return Err(format!("transport: {:?}", status.code()));
+        }
+        Err(status) if status.code() == tonic::Code::Unavailable => return Err(SHED.into()),
+        Err(status) => return Err(format!("gRPC {:?}: {}", status.code(), status.message())),
+    };
+    let (embedded, chain) = match answer.certificate {
+        Some(Certificate::SignedCertificateEmbeddedSct(c)) => (true, c.chain),
+        Some(Certificate::SignedCertificateDetachedSct(c)) => (false, c.chain),
+        None => (false, None),
+    };
+    match chain.map(|c| c.certificates).filter(|c| !c.is_empty()) {
+        Some(chain) => Ok(Issued { embedded, chain }),
+        None => Err("gRPC OK: no certificate chain in the answer".into()),
+    }
+}
+
+async fn worker(transport: Transport, token: Arc<TokenInfo>, csr: bool, stop: Stop) -> WorkerStats {
+    let mut client = transport.client();
     let mut stats = WorkerStats::default();
     while stop.next() {
         let started = Instant::now();
-        match one_request(&client, &url, &token, csr).await {
-            Ok(outcome) => {
+        match client.issue(&token, csr).await {
+            Ok(issued) => {
                 stats
                     .latencies_us
                     .push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-                match outcome {
-                    Outcome::Embedded => stats.embedded += 1,
-                    Outcome::Detached => stats.detached += 1,
+                if issued.embedded {
+                    stats.embedded += 1;
+                } else {
+                    stats.detached += 1;
                 }
             }
             Err(kind) => *stats.errors.entry(kind).or_default() += 1,
@@ -144,23 +276,14 @@ async fn worker(
 
 /// Runs `concurrency` workers until `stop` and merges what they saw.
 async fn drive(
-    client: &reqwest::Client,
-    url: &Arc<str>,
+    transport: &Transport,
     token: &Arc<TokenInfo>,
     csr: bool,
     concurrency: usize,
     stop: Stop,
 ) -> WorkerStats {
     let handles: Vec<_> = (0..concurrency)
-        .map(|_| {
-            tokio::spawn(worker(
-                client.clone(),
-                url.clone(),
-                token.clone(),
-                csr,
-                stop.clone(),
-            ))
-        })
+        .map(|_| tokio::spawn(worker(transport.clone(), token.clone(), csr, stop.clone())))
         .collect();
     let mut total = WorkerStats::default();
     for handle in handles {
@@ -182,33 +305,23 @@ async fn drive(
 /// Issues one certificate and verifies its embedded SCT against the log key: the issuer is
 /// `chain[1]`, and the signed entry is the leaf's TBS without the SCT list (RFC 6962 §3.3).
 async fn check_embedded_sct(
-    client: &reqwest::Client,
-    url: &str,
+    transport: &Transport,
     token: &TokenInfo,
     csr: bool,
     key: &ct_core::LogPublicKey,
 ) -> Result<(), LoadgenError> {
     let fail = |what: String| LoadgenError::Server(format!("embedded SCT check: {what}"));
-    let body = signing_cert_body(token, csr)?;
-    let answer: serde_json::Value = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let certs = answer["signedCertificateEmbeddedSct"]["chain"]["certificates"]
-        .as_array()
-        .ok_or_else(|| fail(format!("no embedded-SCT chain in {answer}")))?
+    let issued = transport.client().issue(token, csr).await.map_err(fail)?;
+    if !issued.embedded {
+        return Err(fail("the answer has no embedded SCT".into()));
+    }
+    let certs = issued
+        .chain
         .iter()
         .map(|c| {
-            c.as_str()
-                .and_then(|c| pem::parse(c).ok())
+            pem::parse(c)
                 .map(pem::Pem::into_contents)
-                .ok_or_else(|| fail("a certificate is not PEM".into()))
+                .map_err(|_| fail("a certificate is not PEM".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let [leaf, issuer, ..] = certs.as_slice() else {
@@ -222,22 +335,6 @@ async fn check_embedded_sct(
     }
     key.verify_sct(&scts[0], &ct_core::SignedEntry::Precert(entry))
         .map_err(|e| fail(e.to_string()))
-}
-
-/// Waits until the server answers anything on `/healthz`.
-async fn wait_for_server(client: &reqwest::Client, base: &str) -> Result<(), LoadgenError> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match client.get(format!("{base}/healthz")).send().await {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => {
-                return Err(LoadgenError::Server(format!(
-                    "{base}/healthz unreachable for 30 s: {e}"
-                )));
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
 }
 
 /// Samples the server(s) every 100 ms until told to stop, keeping the highest RSS seen.
@@ -270,7 +367,6 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
 /// `fulcio-loadgen run`.
 pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
     let base = args.url.trim_end_matches('/').to_owned();
-    let url: Arc<str> = format!("{base}/api/v2/signingCert").into();
     let max_concurrency = args.concurrency.iter().copied().max().unwrap_or(1);
     if args.concurrency.contains(&0) {
         return Err(LoadgenError::Usage(
@@ -282,6 +378,28 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
         .pool_max_idle_per_host(max_concurrency)
         .build()
         .map_err(|e| LoadgenError::Client(e.to_string()))?;
+    let (transport, base) = match &args.grpc {
+        None => (
+            Transport::Http {
+                url: format!("{base}/api/v2/signingCert").into(),
+                client,
+                base: base.clone(),
+            },
+            base,
+        ),
+        Some(grpc) => {
+            let endpoint = Endpoint::from_shared(grpc.clone())
+                .map_err(|e| LoadgenError::Usage(format!("--grpc {grpc}: {e}")))?
+                .timeout(args.timeout)
+                .connect_timeout(args.timeout);
+            (
+                Transport::Grpc {
+                    endpoint: Box::new(endpoint),
+                },
+                grpc.trim_end_matches('/').to_owned(),
+            )
+        }
+    };
     // Fail on a missing or malformed token or key before waiting for the server.
     read_token(&args)?;
     let ct_key = match &args.ct_log_public_key {
@@ -294,7 +412,7 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
         }
         None => None,
     };
-    wait_for_server(&client, &base).await?;
+    transport.wait_for_server().await?;
 
     let ticks = proc_stats::clock_ticks();
     let server_pids: Vec<String> = args.server_pid.iter().map(u32::to_string).collect();
@@ -305,12 +423,11 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
         let token = Arc::new(read_token(&args)?);
         token_alg.clone_from(&token.alg);
         if let Some(key) = &ct_key {
-            check_embedded_sct(&client, &url, &token, args.csr, key).await?;
+            check_embedded_sct(&transport, &token, args.csr, key).await?;
         }
         if !args.warmup.is_zero() {
             let warm = drive(
-                &client,
-                &url,
+                &transport,
                 &token,
                 args.csr,
                 concurrency,
@@ -340,7 +457,7 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             Some(n) => Stop::After(Arc::new(AtomicU64::new(n))),
             None => Stop::At(started + args.duration),
         };
-        let mut stats = drive(&client, &url, &token, args.csr, concurrency, stop).await;
+        let mut stats = drive(&transport, &token, args.csr, concurrency, stop).await;
         let elapsed = started.elapsed();
         sampling.store(true, Ordering::Relaxed);
         let peak_rss = match sampler {
@@ -364,6 +481,7 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             seconds: elapsed.as_secs_f64(),
             certificates: ok,
             errors: stats.errors.values().sum(),
+            shed: stats.errors.get(SHED).copied().unwrap_or(0),
             certs_per_second: ok as f64 / elapsed.as_secs_f64(),
             p50_ms: ms(percentile(&stats.latencies_us, 50.0)),
             p90_ms: ms(percentile(&stats.latencies_us, 90.0)),
@@ -421,18 +539,20 @@ pub async fn run(args: RunArgs) -> Result<(), LoadgenError> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         url: base,
+        transport: transport.name().into(),
         mode: if args.csr { "csr" } else { "public-key" }.into(),
         token_alg,
         ct_embedded: embedded_seen,
         levels,
         limit,
     };
+    let json =
+        || serde_json::to_string_pretty(&report).map_err(|e| LoadgenError::Usage(e.to_string()));
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, json()? + "\n").map_err(|e| LoadgenError::io(path, e))?;
+    }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report)
-                .map_err(|e| LoadgenError::Usage(e.to_string()))?
-        );
+        println!("{}", json()?);
     } else {
         print!("{}", report::text(&report));
     }
