@@ -412,3 +412,39 @@ async fn only_the_latest_staging_bundle_is_kept() {
     assert_eq!(staging.len(), 1, "{staging:?}");
     assert!(staging[0].starts_with("staging/6-"), "{staging:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_submission_is_committed_without_waiting_for_max_delay() {
+    // `max_delay` is only an upper bound: once the pool is quiet the pass closes, so a lone
+    // submission is answered long before a 10 s `max_delay` (the bound below is half of it).
+    let fixture = Fixture::new();
+    let store = Arc::new(FaultInjecting::new(MemoryStore::new()));
+    let max_delay = Duration::from_secs(10);
+    let config = fixture.config(BatchConfig {
+        max_entries: 512,
+        max_delay,
+        max_pending: 100,
+    });
+    let log = Log::open(config, store.clone(), store.clone())
+        .await
+        .unwrap();
+    let swaps_before = store.write_count_of(WriteKind::CompareAndSwap);
+    let chain = fixture.precert_chains(1).await.remove(0);
+    let entry = fixture.entry_of(&chain);
+    let result = tokio::time::timeout(max_delay / 2, log.add(SubmissionKind::PreChain, chain))
+        .await
+        .expect("a lone submission waited for max_delay")
+        .unwrap();
+    assert_eq!(result.leaf_index, 0);
+    assert!(!result.duplicate);
+    ct_core::verify_sct(&result.sct, &entry, log.public_key().spki_der()).unwrap();
+    // One pass, holding just this entry.
+    assert_eq!(
+        store.write_count_of(WriteKind::CompareAndSwap),
+        swaps_before + 1
+    );
+    log.shutdown().await;
+    let answered = [(entry, result)];
+    let seen = check_log(&fixture, &*store, &*store, &answered, None).await;
+    assert_eq!(seen.size, 1);
+}

@@ -81,7 +81,8 @@ pub struct CtlogServeArgs {
     )]
     pub batch_max_entries: usize,
 
-    /// How long a sequencing pass waits after its first entry for more, e.g. 25ms
+    /// The longest a sequencing pass waits after its first entry for more, e.g. 25ms; the pass
+    /// closes earlier once no entry arrived for a sixteenth of this
     #[arg(long = "batch-max-delay", env = "FULCIO_CTLOG_SERVE_BATCH_MAX_DELAY", default_value = "25ms", value_parser = duration)]
     pub batch_max_delay: Duration,
 }
