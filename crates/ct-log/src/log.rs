@@ -53,7 +53,9 @@ pub struct LogConfig {
 pub struct BatchConfig {
     /// N: the most entries one sequencing pass commits.
     pub max_entries: usize,
-    /// T: how long a pass waits after its first entry for more.
+    /// T: the longest a pass waits after its first entry for more. It closes sooner once no
+    /// submission has arrived for `max_delay / 16` (see the sequencer), so a lone client does
+    /// not wait the whole of it.
     pub max_delay: Duration,
     /// The most submissions that may wait for sequencing; beyond it `add` answers
     /// [`AddError::PoolFull`] (Sunlight's pool cap, spec/ct-log.md §2.3).
