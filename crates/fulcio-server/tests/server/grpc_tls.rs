@@ -12,7 +12,6 @@ use fulcio_server::{
     Issuance, ListenAddress, RunningServer, ServeError, Server,
     tls::{GrpcTls, ReloadCounts, TlsCertificate},
 };
-use oidc::{FulcioConfig, IssuerType, OidcIssuer, TokenVerifier, VerifierOptions};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -99,25 +98,9 @@ impl TlsFiles {
     }
 }
 
-/// An issuance pipeline trusting a fresh fake issuer (as `support::TestServer` builds one).
+/// An issuance pipeline trusting `issuer`, without CT.
 fn issuance(issuer: &FakeIssuer) -> Arc<Issuance> {
-    let mut config = FulcioConfig::default();
-    config.oidc_issuers.insert(
-        issuer.url(),
-        OidcIssuer {
-            issuer_url: issuer.url(),
-            client_id: "sigstore".into(),
-            issuer_type: IssuerType::Email,
-            ..Default::default()
-        },
-    );
-    let verifier =
-        Arc::new(TokenVerifier::new(Arc::new(config), VerifierOptions::default()).unwrap());
-    let ca = Arc::new(ca::CertificateAuthority::new(
-        ca::ephemeral::generate(ca::KeyKind::EcdsaP256).unwrap(),
-    ));
-    let registry = ca::AlgorithmRegistry::from_names(ca::AlgorithmRegistry::DEFAULT_NAMES).unwrap();
-    Arc::new(Issuance::new(verifier, ca, registry, None))
+    crate::support::issuance_for(issuer, None)
 }
 
 fn local() -> ListenAddress {

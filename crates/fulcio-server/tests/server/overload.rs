@@ -10,10 +10,9 @@ use std::{sync::Arc, time::Duration};
 use ct_core::{DigitallySigned, SignedCertificateTimestamp};
 use fulcio_proto::v2;
 use fulcio_server::{
-    Issuance, ListenAddress, RunningServer, Server,
+    ListenAddress, RunningServer, Server,
     ct::{CtError, CtFuture, CtLog},
 };
-use oidc::{FulcioConfig, IssuerType, OidcIssuer, TokenVerifier, VerifierOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 use test_support::fake_issuer::FakeIssuer;
@@ -72,29 +71,13 @@ struct Gated {
 /// A split-port server allowing one certificate request in flight, submitting to a [`GateLog`].
 async fn start_gated() -> Gated {
     let issuer = FakeIssuer::start().await;
-    let mut config = FulcioConfig::default();
-    config.oidc_issuers.insert(
-        issuer.url(),
-        OidcIssuer {
-            issuer_url: issuer.url(),
-            client_id: "sigstore".into(),
-            issuer_type: IssuerType::Email,
-            ..Default::default()
-        },
-    );
-    let verifier =
-        Arc::new(TokenVerifier::new(Arc::new(config), VerifierOptions::default()).unwrap());
-    let ca = Arc::new(ca::CertificateAuthority::new(
-        ca::ephemeral::generate(ca::KeyKind::EcdsaP256).unwrap(),
-    ));
-    let registry = ca::AlgorithmRegistry::from_names(ca::AlgorithmRegistry::DEFAULT_NAMES).unwrap();
     let (entered_tx, entered) = mpsc::unbounded_channel();
     let (open, open_rx) = watch::channel(false);
     let log: Arc<dyn CtLog> = Arc::new(GateLog {
         entered: entered_tx,
         open: open_rx,
     });
-    let issuance = Arc::new(Issuance::new(verifier, ca, registry, Some(log)));
+    let issuance = crate::support::issuance_for(&issuer, Some(log));
     let local = || ListenAddress::new("127.0.0.1", 0);
     let server = Server::builder(issuance)
         .split(local(), local())

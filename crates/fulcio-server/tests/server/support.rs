@@ -20,6 +20,28 @@ pub enum Mode {
     Duplex,
 }
 
+/// An issuance pipeline trusting `issuer` as an `email` issuer (client ID `sigstore`), with an
+/// ephemeral P-256 CA, upstream's default algorithms, and `ct_log` if given.
+pub fn issuance_for(issuer: &FakeIssuer, ct_log: Option<Arc<dyn CtLog>>) -> Arc<Issuance> {
+    let mut config = FulcioConfig::default();
+    config.oidc_issuers.insert(
+        issuer.url(),
+        OidcIssuer {
+            issuer_url: issuer.url(),
+            client_id: "sigstore".into(),
+            issuer_type: IssuerType::Email,
+            ..Default::default()
+        },
+    );
+    let verifier =
+        Arc::new(TokenVerifier::new(Arc::new(config), VerifierOptions::default()).unwrap());
+    let ca = Arc::new(ca::CertificateAuthority::new(
+        ca::ephemeral::generate(ca::KeyKind::EcdsaP256).unwrap(),
+    ));
+    let registry = ca::AlgorithmRegistry::from_names(ca::AlgorithmRegistry::DEFAULT_NAMES).unwrap();
+    Arc::new(Issuance::new(verifier, ca, registry, ct_log))
+}
+
 pub struct TestServer {
     pub issuer: FakeIssuer,
     pub server: Option<RunningServer>,
@@ -44,24 +66,7 @@ impl TestServer {
 
     async fn start_full(mode: Mode, ct_log: Option<Arc<dyn CtLog>>) -> TestServer {
         let issuer = FakeIssuer::start().await;
-        let mut config = FulcioConfig::default();
-        config.oidc_issuers.insert(
-            issuer.url(),
-            OidcIssuer {
-                issuer_url: issuer.url(),
-                client_id: "sigstore".into(),
-                issuer_type: IssuerType::Email,
-                ..Default::default()
-            },
-        );
-        let options = VerifierOptions::default();
-        let verifier = Arc::new(TokenVerifier::new(Arc::new(config), options).unwrap());
-        let ca = Arc::new(ca::CertificateAuthority::new(
-            ca::ephemeral::generate(ca::KeyKind::EcdsaP256).unwrap(),
-        ));
-        let registry =
-            ca::AlgorithmRegistry::from_names(ca::AlgorithmRegistry::DEFAULT_NAMES).unwrap();
-        let issuance = Arc::new(Issuance::new(verifier, ca, registry, ct_log));
+        let issuance = issuance_for(&issuer, ct_log);
         let local = || ListenAddress::new("127.0.0.1", 0);
         let builder = Server::builder(issuance).metrics(Some(local()));
         let builder = match mode {
