@@ -462,11 +462,8 @@ impl TransparencyLogInstance {
 }
 
 /// The log ID of a log whose key is `spki_der`: SHA-256 of the DER SubjectPublicKeyInfo
-/// (RFC 6962 §3.2).
-pub fn log_id_of(spki_der: &[u8]) -> [u8; 32] {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(spki_der).into()
-}
+/// (RFC 6962 §3.2), as ct-core computes it for the server's logs.
+pub use ct_core::log_key::log_id_of;
 
 /// The `PublicKeyDetails` name of a DER SubjectPublicKeyInfo: `PKIX_ECDSA_P256_SHA_256`,
 /// `PKIX_ECDSA_P384_SHA_384`, `PKIX_ECDSA_P521_SHA_512`, `PKIX_RSA_PKCS1V15_{2048,3072,4096}_SHA256`
