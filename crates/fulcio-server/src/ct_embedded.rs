@@ -231,9 +231,9 @@ fn parse_signing_key(text: &[u8]) -> Result<LogSigningKey, String> {
     let pkcs8 = if block.tag() == "EC PRIVATE KEY" {
         let pair =
             EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, block.contents())
-                .map_err(|_| "the EC PRIVATE KEY is not a P-256 key".to_owned())?;
+                .map_err(|e| format!("the EC PRIVATE KEY is not a usable P-256 key: {e}"))?;
         pair.to_pkcs8v1()
-            .map_err(|_| "re-encoding the EC key failed".to_owned())?
+            .map_err(|e| format!("re-encoding the EC key failed: {e}"))?
             .as_ref()
             .to_vec()
     } else {
