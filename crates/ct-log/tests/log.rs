@@ -26,6 +26,28 @@ fn memory() -> (
     (store.clone(), store.clone(), store)
 }
 
+/// Deletes every staging bundle, so a lost or altered tile cannot be restored from one.
+async fn delete_staging_bundles(memory: &MemoryStore, objects: &dyn ObjectStore) {
+    for path in memory.object_paths() {
+        if path.starts_with("staging/") {
+            objects.delete(&path).await.unwrap();
+        }
+    }
+}
+
+/// Opening a log on these stores fails with [`LogError::Corrupt`].
+async fn assert_refuses_as_corrupt(
+    fixture: &Fixture,
+    objects: &Arc<dyn ObjectStore>,
+    state: &Arc<dyn TrustedState>,
+) {
+    let err = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, LogError::Corrupt(_)), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_adds_are_all_included_with_valid_scts() {
     let fixture = Fixture::new();
@@ -340,17 +362,9 @@ async fn a_lost_tile_without_its_staging_bundle_refuses_to_start() {
     check_log(&fixture, &*objects, &*state, &[], None).await;
 
     // Without the bundle, the log refuses to serve a broken tree.
-    for path in memory.object_paths() {
-        if path.starts_with("staging/") {
-            objects.delete(&path).await.unwrap();
-        }
-    }
+    delete_staging_bundles(memory.as_ref(), objects.as_ref()).await;
     objects.delete("tile/0/000.p/3").await.unwrap();
-    let err = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
-        .await
-        .err()
-        .unwrap();
-    assert!(matches!(err, LogError::Corrupt(_)), "{err}");
+    assert_refuses_as_corrupt(&fixture, &objects, &state).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,11 +384,7 @@ async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
     }
     let (memory, objects, state) = &stores[0];
     let other = stores[1].1.get("tile/data/000.p/3").await.unwrap().unwrap();
-    for path in memory.object_paths() {
-        if path.starts_with("staging/") {
-            objects.delete(&path).await.unwrap();
-        }
-    }
+    delete_staging_bundles(memory.as_ref(), objects.as_ref()).await;
     objects.delete("tile/data/000.p/3").await.unwrap();
     objects
         .put(
@@ -384,11 +394,7 @@ async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
         )
         .await
         .unwrap();
-    let err = Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
-        .await
-        .err()
-        .unwrap();
-    assert!(matches!(err, LogError::Corrupt(_)), "{err}");
+    assert_refuses_as_corrupt(&fixture, objects, state).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
