@@ -174,6 +174,19 @@ pub async fn self_signed_root(
     not_before: SystemTime,
     validity: Duration,
 ) -> Result<Vec<u8>, CaError> {
+    root_tbs(signer, subject, not_before, validity)?
+        .sign(signer)
+        .await
+}
+
+/// The TBSCertificate of [`self_signed_root`] (keyUsage certSign + cRLSign, CA with path length
+/// 1, SHA-1 subject key identifier, in Go's order), for callers that sign it synchronously.
+pub(crate) fn root_tbs(
+    signer: &dyn Signer,
+    subject: &NameSpec,
+    not_before: SystemTime,
+    validity: Duration,
+) -> Result<TbsCertificate, CaError> {
     let spki = checked_key(signer.public_key_der(), "the root")?;
     let name = subject.to_der()?;
     let start = certificate::whole_seconds(not_before)?;
@@ -188,7 +201,7 @@ pub async fn self_signed_root(
     ];
     // Self-signed: no authority key identifier (Go only copies the parent's SKI when issuer
     // and subject differ).
-    let tbs = TbsCertificate::new(
+    TbsCertificate::new(
         certificate::random_serial_number()?,
         signer.algorithm(),
         der::Decode::from_der(&name).map_err(encoding)?,
@@ -196,8 +209,7 @@ pub async fn self_signed_root(
         &name,
         &spki,
         extensions,
-    )?;
-    tbs.sign(signer).await
+    )
 }
 
 /// An intermediate for the key `subject_spki_der` (DER SubjectPublicKeyInfo), issued by
