@@ -395,25 +395,6 @@ async fn wait_for_log(client: &reqwest::Client, base: &str) -> Result<(), Loadge
     }
 }
 
-/// User and system CPU time of a process, from `/proc/<pid>/stat`.
-fn user_system(pid: &str, ticks: u64) -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (utime, stime) = proc_stats::parse_stat_times(&stat)?;
-    let t = ticks.max(1) as f64;
-    Some((utime as f64 / t, stime as f64 / t))
-}
-
-/// The sum of [`user_system`] over `pids`.
-fn user_system_all(pids: &[String], ticks: u64) -> Option<(f64, f64)> {
-    if pids.is_empty() {
-        return None;
-    }
-    pids.iter().try_fold((0.0, 0.0), |(u, s), pid| {
-        let (du, ds) = user_system(pid, ticks)?;
-        Some((u + du, s + ds))
-    })
-}
-
 /// Text table of the levels.
 fn text(report: &SubmitReport) -> String {
     let opt = |v: Option<f64>, p: usize| v.map_or_else(|| "-".into(), |v| format!("{v:.p$}"));
@@ -518,7 +499,7 @@ pub async fn run(args: CtSubmitArgs) -> Result<(), LoadgenError> {
                 )));
             }
         }
-        let cpu_before = user_system_all(&pids, ticks);
+        let cpu_before = proc_stats::user_system_all(&pids, ticks);
         let self_before = proc_stats::sample("self", ticks);
         let sampling = Arc::new(AtomicBool::new(false));
         let sampler =
@@ -540,7 +521,7 @@ pub async fn run(args: CtSubmitArgs) -> Result<(), LoadgenError> {
             Some(handle) => handle.await.ok(),
             None => None,
         };
-        let cpu_after = user_system_all(&pids, ticks);
+        let cpu_after = proc_stats::user_system_all(&pids, ticks);
         let self_after = proc_stats::sample("self", ticks);
         let scts_verified = match &log_key {
             Some(key) => verify_sample(&pool, key, &stats.sampled)?,

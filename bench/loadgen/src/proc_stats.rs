@@ -59,6 +59,25 @@ pub fn sample_all(pids: &[String], ticks_per_second: u64) -> Option<ProcSample> 
     )
 }
 
+/// User and system CPU time of a process so far, seconds, from `/proc/<pid>/stat`.
+pub fn user_system(pid: &str, ticks: u64) -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (utime, stime) = parse_stat_times(&stat)?;
+    let t = ticks.max(1) as f64;
+    Some((utime as f64 / t, stime as f64 / t))
+}
+
+/// The sum of [`user_system`] over `pids`.
+pub fn user_system_all(pids: &[String], ticks: u64) -> Option<(f64, f64)> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().try_fold((0.0, 0.0), |(u, s), pid| {
+        let (du, ds) = user_system(pid, ticks)?;
+        Some((u + du, s + ds))
+    })
+}
+
 /// utime and stime (fields 14 and 15) of a stat line; the command name may contain spaces, so
 /// fields are counted after its closing parenthesis.
 pub fn parse_stat_times(stat: &str) -> Option<(u64, u64)> {
