@@ -102,6 +102,23 @@ async fn request(dir: &Path, args: &[&str]) -> Output {
         .expect("running fulcio request")
 }
 
+/// Runs `fulcio request` in `dir` against `url` with `--identity-token token` and
+/// `--trusted-root root`, the common shape of most runs here.
+async fn request_with(dir: &Path, url: &str, token: &str, root: &str) -> Output {
+    request(
+        dir,
+        &[
+            "--fulcio-url",
+            url,
+            "--identity-token",
+            token,
+            "--trusted-root",
+            root,
+        ],
+    )
+    .await
+}
+
 pub(crate) fn show(output: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
@@ -154,18 +171,7 @@ async fn generated_key_challenge_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let token = issuer.email_token("signer@example.com");
     let root = instance.root_file.display().to_string();
-    let output = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &instance.server.http_url(),
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            &root,
-        ],
-    )
-    .await;
+    let output = request_with(dir.path(), &instance.server.http_url(), &token, &root).await;
     assert!(output.status.success(), "{}", show(&output));
 
     let cert_path = dir.path().join("fulcio-cert.pem");
@@ -193,18 +199,7 @@ async fn generated_key_challenge_over_http() {
     // A second run would overwrite the key: refused, nothing changed, no token spent.
     let before = std::fs::read(&key_path).unwrap();
     let cert_before = std::fs::read(&cert_path).unwrap();
-    let again = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &instance.server.http_url(),
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            &root,
-        ],
-    )
-    .await;
+    let again = request_with(dir.path(), &instance.server.http_url(), &token, &root).await;
     assert_eq!(again.status.code(), Some(1), "{}", show(&again));
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already exists"),
@@ -371,18 +366,7 @@ async fn a_trusted_root_of_another_ca_fails_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let token = issuer.email_token("signer@example.com");
     let other_root = other.root_file.display().to_string();
-    let output = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &instance.server.http_url(),
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            &other_root,
-        ],
-    )
-    .await;
+    let output = request_with(dir.path(), &instance.server.http_url(), &token, &other_root).await;
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("does not verify"), "{stderr}");
@@ -404,18 +388,7 @@ async fn refusals_and_bad_input_write_nothing() {
 
     // A token from an issuer the CA does not trust: Fulcio's message is shown.
     let token = stranger.email_token("signer@example.com");
-    let output = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &url,
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            &root,
-        ],
-    )
-    .await;
+    let output = request_with(dir.path(), &url, &token, &root).await;
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -434,18 +407,7 @@ async fn refusals_and_bad_input_write_nothing() {
 
     // A trusted root that does not exist: refused before anything else.
     let token = issuer.email_token("signer@example.com");
-    let output = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &url,
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            "absent.json",
-        ],
-    )
-    .await;
+    let output = request_with(dir.path(), &url, &token, "absent.json").await;
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("absent.json"),
@@ -457,18 +419,7 @@ async fn refusals_and_bad_input_write_nothing() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let output = request(
-        dir.path(),
-        &[
-            "--fulcio-url",
-            &dead,
-            "--identity-token",
-            &token,
-            "--trusted-root",
-            &root,
-        ],
-    )
-    .await;
+    let output = request_with(dir.path(), &dead, &token, &root).await;
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("cannot reach the CA"),
