@@ -76,6 +76,20 @@ fn default_policy() -> ValidationPolicy {
     ValidationPolicy::default()
 }
 
+/// [`validate`] under the default policy (Fulcio's: codeSigning leaves, no notAfter window).
+fn validate_default(
+    kind: SubmissionKind,
+    chain: Vec<Vec<u8>>,
+    roots: &Roots,
+) -> Result<ValidatedSubmission, SubmissionError> {
+    validate(kind, chain, roots, &default_policy())
+}
+
+/// The accepted roots: just this rcgen root.
+fn roots_at(root: &fixtures::Issuer) -> Roots {
+    Roots::from_der([fixtures::der(root)]).unwrap()
+}
+
 fn precert_of(submission: &ValidatedSubmission) -> &PreCert {
     match &submission.entry {
         SignedEntry::Precert(pre) => pre,
@@ -304,24 +318,22 @@ async fn fulcio_precertificate_under_an_intermediate() {
     let ca_chain = vec![der(&intermediate), der(&root)];
     let ca =
         CertificateAuthority::new(IssuingKey::new(Arc::new(signer), ca_chain.clone()).unwrap());
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     let precert = ca
         .issue_precertificate(&identity(), &client_key())
         .await
         .unwrap();
 
-    let full = validate(
+    let full = validate_default(
         SubmissionKind::PreChain,
         with_chain(&precert.der, &ca_chain),
         &roots,
-        &default_policy(),
     )
     .unwrap();
-    let short = validate(
+    let short = validate_default(
         SubmissionKind::PreChain,
         without_root(&precert.der, &ca_chain),
         &roots,
-        &default_policy(),
     )
     .unwrap();
     assert_eq!(full, short);
@@ -375,21 +387,19 @@ async fn leaf_where_a_precertificate_is_expected_and_the_reverse() {
         .unwrap();
     let roots = roots_of(&ca);
 
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::PreChain,
         with_chain(&issued.der, &issued.chain),
         &roots,
-        &default_policy(),
     )
     .unwrap_err();
     assert_eq!(err, SubmissionError::NotAPrecertificate);
     assert!(err.to_string().contains("add-chain"), "{err}");
 
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::Chain,
         with_chain(&precert.der, precert.chain()),
         &roots,
-        &default_policy(),
     )
     .unwrap_err();
     assert_eq!(err, SubmissionError::PrecertificateToAddChain);
@@ -460,9 +470,9 @@ fn root_must_be_byte_identical_and_last() {
     let root = fixtures::root("Root");
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
 
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::Chain,
         vec![
             leaf.clone(),
@@ -471,7 +481,6 @@ fn root_must_be_byte_identical_and_last() {
             der(&intermediate),
         ],
         &roots,
-        &default_policy(),
     )
     .unwrap_err();
     assert_eq!(
@@ -488,11 +497,10 @@ fn root_must_be_byte_identical_and_last() {
     )
     .unwrap();
     assert_ne!(der(&reissued), der(&root));
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::Chain,
         vec![leaf, der(&intermediate), der(&reissued)],
         &roots,
-        &default_policy(),
     )
     .unwrap_err();
     assert_eq!(
@@ -510,11 +518,10 @@ fn non_ca_intermediate_is_refused() {
     params.is_ca = rcgen::IsCa::NoCa;
     let intermediate = fixtures::issued_ca(params, &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::Chain,
         vec![leaf, der(&intermediate), der(&root)],
-        &Roots::from_der([der(&root)]).unwrap(),
-        &default_policy(),
+        &roots_at(&root),
     )
     .unwrap_err();
     assert_eq!(
@@ -536,13 +543,12 @@ fn intermediate_without_cert_sign_or_beyond_its_path_length_is_refused() {
     params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     let intermediate = fixtures::issued_ca(params, &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![leaf, der(&intermediate)],
-            &roots,
-            &default_policy()
+            &roots
         ),
         Err(SubmissionError::NoCertSign {
             position: CertPosition::Submitted(1)
@@ -558,11 +564,10 @@ fn intermediate_without_cert_sign_or_beyond_its_path_length_is_refused() {
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &strict);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![leaf, der(&intermediate)],
-            &Roots::from_der([der(&strict)]).unwrap(),
-            &default_policy()
+            &roots_at(&strict)
         ),
         Err(SubmissionError::PathLengthExceeded {
             position: CertPosition::AcceptedRoot,
@@ -579,11 +584,10 @@ fn issuer_name_must_match_the_next_subject() {
     let b = fixtures::intermediate("CA B", &[Eku::CodeSigning], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &a);
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![leaf, der(&b), der(&root)],
-            &Roots::from_der([der(&root)]).unwrap(),
-            &default_policy()
+            &roots_at(&root)
         ),
         Err(SubmissionError::IssuerMismatch {
             position: CertPosition::Submitted(0),
@@ -610,7 +614,7 @@ fn precertificate_signing_certificate_is_refused() {
             der(&intermediate),
             der(&root),
         ],
-        &Roots::from_der([der(&root)]).unwrap(),
+        &roots_at(&root),
         &ValidationPolicy {
             accepted_ekus: AcceptedEkus::Any,
             ..default_policy()
@@ -634,7 +638,7 @@ fn precertificate_signing_certificate_is_refused() {
 fn malformed_poison_is_refused() {
     let root = fixtures::root("Root");
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     let non_critical = fixtures::leaf_with(
         &[Eku::CodeSigning],
         Some(fixtures::poison_extension(false)),
@@ -654,12 +658,7 @@ fn malformed_poison_is_refused() {
     ] {
         for kind in [SubmissionKind::Chain, SubmissionKind::PreChain] {
             assert_eq!(
-                validate(
-                    kind,
-                    vec![precert.clone(), der(&intermediate)],
-                    &roots,
-                    &default_policy()
-                ),
+                validate_default(kind, vec![precert.clone(), der(&intermediate)], &roots),
                 Err(SubmissionError::MalformedPoison(reason))
             );
         }
@@ -669,11 +668,10 @@ fn malformed_poison_is_refused() {
     critical_not_null.set_criticality(true);
     let precert = fixtures::leaf_with(&[Eku::CodeSigning], Some(critical_not_null), &intermediate);
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::PreChain,
             vec![precert, der(&intermediate)],
-            &roots,
-            &default_policy()
+            &roots
         ),
         Err(SubmissionError::MalformedPoison(
             "its value is not ASN.1 NULL"
@@ -695,11 +693,10 @@ async fn bad_signatures_are_refused() {
     *tampered.last_mut().unwrap() ^= 0x01;
 
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::PreChain,
             with_chain(&tampered, precert.chain()),
-            &roots,
-            &default_policy()
+            &roots
         ),
         Err(SubmissionError::BadSignature {
             position: CertPosition::Submitted(0),
@@ -707,12 +704,7 @@ async fn bad_signatures_are_refused() {
         })
     );
     assert!(matches!(
-        validate(
-            SubmissionKind::PreChain,
-            vec![tampered],
-            &roots,
-            &default_policy()
-        ),
+        validate_default(SubmissionKind::PreChain, vec![tampered], &roots),
         Err(SubmissionError::BadRootSignature {
             position: CertPosition::Submitted(0),
             ..
@@ -726,11 +718,10 @@ async fn bad_signatures_are_refused() {
     let mut tampered = der(&intermediate);
     *tampered.last_mut().unwrap() ^= 0x01;
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![leaf, tampered, der(&root)],
-            &Roots::from_der([der(&root)]).unwrap(),
-            &default_policy()
+            &roots_at(&root)
         ),
         Err(SubmissionError::BadSignature {
             position: CertPosition::Submitted(1),
@@ -744,16 +735,10 @@ fn server_auth_only_leaf_is_refused_by_default_and_accepted_with_any() {
     let root = fixtures::root("WebPKI Root");
     let intermediate = fixtures::intermediate("WebPKI CA", &[], &root);
     let leaf = fixtures::leaf(&[Eku::ServerAuth], false, &intermediate);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     let chain = vec![leaf.clone(), der(&intermediate), der(&root)];
 
-    let err = validate(
-        SubmissionKind::Chain,
-        chain.clone(),
-        &roots,
-        &default_policy(),
-    )
-    .unwrap_err();
+    let err = validate_default(SubmissionKind::Chain, chain.clone(), &roots).unwrap_err();
     assert_eq!(
         err,
         SubmissionError::LeafEkuNotAccepted {
@@ -782,17 +767,16 @@ fn server_auth_only_leaf_is_refused_by_default_and_accepted_with_any() {
 #[test]
 fn eku_chaining_through_issuers() {
     let root = fixtures::root("Root");
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
 
     // An intermediate limited to serverAuth cannot vouch for a code-signing leaf.
     let server_ca = fixtures::intermediate("TLS CA", &[Eku::ServerAuth], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &server_ca);
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![leaf.clone(), der(&server_ca)],
-            &roots,
-            &default_policy()
+            &roots
         ),
         Err(SubmissionError::EkuChaining {
             position: CertPosition::Submitted(1),
@@ -817,26 +801,13 @@ fn eku_chaining_through_issuers() {
     // anyExtendedKeyUsage in the leaf or an intermediate allows codeSigning.
     let any_ca = fixtures::intermediate("Any CA", &[Eku::Any], &root);
     let leaf = fixtures::leaf(&[Eku::Any], false, &any_ca);
-    assert!(
-        validate(
-            SubmissionKind::Chain,
-            vec![leaf, der(&any_ca)],
-            &roots,
-            &default_policy()
-        )
-        .is_ok()
-    );
+    assert!(validate_default(SubmissionKind::Chain, vec![leaf, der(&any_ca)], &roots).is_ok());
 
     // A leaf without any EKU is refused by a codeSigning log (stricter than Go).
     let plain_ca = fixtures::intermediate("Plain CA", &[], &root);
     let leaf = fixtures::leaf(&[], false, &plain_ca);
     assert!(matches!(
-        validate(
-            SubmissionKind::Chain,
-            vec![leaf, der(&plain_ca)],
-            &roots,
-            &default_policy()
-        ),
+        validate_default(SubmissionKind::Chain, vec![leaf, der(&plain_ca)], &roots),
         Err(SubmissionError::LeafEkuNotAccepted { .. })
     ));
 
@@ -909,7 +880,7 @@ fn garbage_certificates_are_refused_with_their_index() {
     let root = fixtures::root("Root");
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
 
     let mut trailing = der(&intermediate);
     trailing.push(0);
@@ -918,7 +889,7 @@ fn garbage_certificates_are_refused_with_their_index() {
         (vec![leaf.clone(), trailing], 1),
         (vec![leaf[..leaf.len() - 1].to_vec(), der(&intermediate)], 0),
     ] {
-        let err = validate(SubmissionKind::Chain, chain, &roots, &default_policy()).unwrap_err();
+        let err = validate_default(SubmissionKind::Chain, chain, &roots).unwrap_err();
         assert!(
             matches!(
                 &err,
@@ -951,11 +922,10 @@ fn inner_and_outer_signature_algorithms_must_match() {
         .to_der()
         .unwrap();
     assert_eq!(
-        validate(
+        validate_default(
             SubmissionKind::Chain,
             vec![mismatched, der(&intermediate)],
-            &Roots::from_der([der(&root)]).unwrap(),
-            &default_policy()
+            &roots_at(&root)
         ),
         Err(SubmissionError::SignatureAlgorithmMismatch {
             position: CertPosition::Submitted(0)
@@ -968,7 +938,7 @@ fn oversized_chains_are_refused() {
     let root = fixtures::root("Root");
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     let policy = default_policy();
 
     let eleven: Vec<Vec<u8>> = std::iter::once(leaf.clone())
@@ -1031,14 +1001,14 @@ fn request_body_errors() {
     let chain = decode(r#"{"chain":["AQID"]}"#).unwrap();
     let roots = Roots::from_der([der(&fixtures::root("Root"))]).unwrap();
     assert!(matches!(
-        validate(SubmissionKind::Chain, chain, &roots, &default_policy()),
+        validate_default(SubmissionKind::Chain, chain, &roots),
         Err(SubmissionError::MalformedCertificate {
             position: CertPosition::Submitted(0),
             ..
         })
     ));
     assert_eq!(
-        validate(SubmissionKind::Chain, vec![], &roots, &default_policy()),
+        validate_default(SubmissionKind::Chain, vec![], &roots),
         Err(SubmissionError::EmptyChain)
     );
 }
@@ -1130,11 +1100,10 @@ fn root_is_chosen_by_signature_among_roots_of_one_name() {
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &new);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
     let roots = Roots::from_der([der(&old), der(&new)]).unwrap();
-    let accepted = validate(
+    let accepted = validate_default(
         SubmissionKind::Chain,
         vec![leaf, der(&intermediate)],
         &roots,
-        &default_policy(),
     )
     .unwrap();
     assert_eq!(accepted.chain, vec![der(&intermediate), der(&new)]);
@@ -1188,11 +1157,10 @@ fn repeated_extensions_are_refused() {
         .unwrap()
         .der()
         .to_vec();
-    let err = validate(
+    let err = validate_default(
         SubmissionKind::Chain,
         vec![leaf, der(&intermediate)],
-        &Roots::from_der([der(&root)]).unwrap(),
-        &default_policy(),
+        &roots_at(&root),
     )
     .unwrap_err();
     assert_eq!(
@@ -1219,7 +1187,7 @@ async fn every_bit_flip_of_a_fulcio_chain_is_refused() {
     let ca_chain = vec![der(&intermediate), der(&root)];
     let ca =
         CertificateAuthority::new(IssuingKey::new(Arc::new(signer), ca_chain.clone()).unwrap());
-    let roots = Roots::from_der([der(&root)]).unwrap();
+    let roots = roots_at(&root);
     let precert = ca
         .issue_precertificate(&identity(), &client_key())
         .await
