@@ -31,6 +31,7 @@ use crate::{
     error::LoadgenError,
     proc_stats::{self, ProcSample},
     report::Machine,
+    request::transport_kind,
     run::{percentile, spawn_rss_sampler},
 };
 
@@ -270,22 +271,6 @@ async fn submit(
         .json::<AddChainResponse>()
         .await
         .map_err(|e| format!("bad answer: {}", transport_kind(&e)))
-}
-
-/// A coarse name for a client-side failure.
-fn transport_kind(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else if e.is_decode() {
-        "decode"
-    } else if e.is_body() {
-        "body"
-    } else {
-        "request"
-    };
-    format!("transport: {kind}")
 }
 
 /// Submits from the pool until `deadline` or the pool runs out; keeps the answers of pool

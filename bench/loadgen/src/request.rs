@@ -109,6 +109,22 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// A coarse name for a client-side HTTP failure, the key errors are counted under.
+pub fn transport_kind(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_decode() {
+        "decode"
+    } else if e.is_body() {
+        "body"
+    } else {
+        "request"
+    };
+    format!("transport: {kind}")
+}
+
 #[cfg(test)]
 mod tests {
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};

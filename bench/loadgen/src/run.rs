@@ -18,7 +18,7 @@ use crate::{
     limit::measure_limit,
     proc_stats::{self, ProcSample},
     report::{self, LevelResult, Machine, Report},
-    request::{signing_cert_body, signing_cert_message},
+    request::{signing_cert_body, signing_cert_message, transport_kind},
     token::TokenInfo,
 };
 use fulcio_proto::v2::ca_client::CaClient;
@@ -172,16 +172,7 @@ async fn http_issue(
         .body(body)
         .send()
         .await
-        .map_err(|e| {
-            let kind = if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connect"
-            } else {
-                "request"
-            };
-            format!("transport: {kind}")
-        })?;
+        .map_err(|e| transport_kind(&e))?;
     let status = response.status();
     if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
         return Err(SHED.into());
