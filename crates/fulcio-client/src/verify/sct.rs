@@ -76,11 +76,8 @@ fn verify_one(
     let log = find_log(&sct.log_id, root)?;
     let name = log_name(log);
     let spki = log
-        .public_key
-        .raw_bytes
-        .as_ref()
-        .map(|b| b.0.as_slice())
-        .unwrap_or_default();
+        .public_key_der()
+        .ok_or_else(|| format!("CT log {name} of the trusted root has no public key"))?;
     let key = LogPublicKey::from_spki_der(spki)
         .map_err(|e| format!("the key of CT log {name} is not usable: {e}"))?;
     key.verify_sct(sct, entry).map_err(|e| match e {
@@ -124,12 +121,7 @@ fn find_log<'a>(
     log_id: &[u8; 32],
     root: &'a TrustedRoot,
 ) -> Result<&'a TransparencyLogInstance, String> {
-    let key_hash = |log: &TransparencyLogInstance| {
-        log.public_key
-            .raw_bytes
-            .as_ref()
-            .map(|raw| log_id_of(&raw.0))
-    };
+    let key_hash = |log: &TransparencyLogInstance| log.public_key_der().map(log_id_of);
     let by_key = root
         .ctlogs
         .iter()
