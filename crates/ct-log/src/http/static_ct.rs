@@ -8,6 +8,7 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use ct_core::tile::{FULL_TILE_WIDTH, Tile, TilePath};
 
 use super::{
@@ -24,7 +25,7 @@ const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 /// exists; a short lifetime lets caches drop it with the store.
 const PARTIAL_CACHE: &str = "public, max-age=60";
 
-fn respond(body: Vec<u8>, content_type: &'static str, cache: &'static str) -> Response {
+fn respond(body: Bytes, content_type: &'static str, cache: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -39,7 +40,7 @@ fn respond(body: Vec<u8>, content_type: &'static str, cache: &'static str) -> Re
 pub(super) async fn checkpoint(State(read): State<Arc<ReadState>>) -> Result<Response, ApiError> {
     let published = read.published().await?;
     Ok(respond(
-        published.note.to_vec(),
+        published.note.clone(),
         "text/plain; charset=utf-8",
         CHECKPOINT_CACHE,
     ))
@@ -65,7 +66,7 @@ pub(super) async fn tile(
         PARTIAL_CACHE
     };
     let body = match read.get_object(&requested).await? {
-        Some(bytes) => bytes.to_vec(),
+        Some(bytes) => bytes,
         None => from_full_tile(&read, path)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("{requested} does not exist")))?,
@@ -83,7 +84,7 @@ pub(super) async fn tile(
 }
 
 /// The contents of partial tile `path` cut from its full tile, if that exists.
-async fn from_full_tile(read: &ReadState, path: TilePath) -> Result<Option<Vec<u8>>, ApiError> {
+async fn from_full_tile(read: &ReadState, path: TilePath) -> Result<Option<Bytes>, ApiError> {
     let tile = path.tile();
     if tile.is_full() {
         return Ok(None);
@@ -103,12 +104,14 @@ async fn from_full_tile(read: &ReadState, path: TilePath) -> Result<Option<Vec<u
             // client falls back to the full tile, as static-ct-api tells it to.
             return Ok(None);
         }
-        return partial_data_tile_from_full(&bytes, tile).map(Some);
+        return partial_data_tile_from_full(&bytes, tile).map(|data| Some(Bytes::from(data)));
     }
-    bytes
-        .get(..tile.byte_len())
-        .map(|prefix| Some(prefix.to_vec()))
-        .ok_or_else(|| ApiError::internal(format!("{full_path} is shorter than a full tile")))
+    if bytes.len() < tile.byte_len() {
+        return Err(ApiError::internal(format!(
+            "{full_path} is shorter than a full tile"
+        )));
+    }
+    Ok(Some(bytes.slice(..tile.byte_len())))
 }
 
 /// `GET /issuer/<fingerprint>`: one DER certificate, `application/pkix-cert`. The fingerprint
@@ -127,11 +130,7 @@ pub(super) async fn issuer(
         .get_object(&path)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{path} does not exist")))?;
-    Ok(respond(
-        der.to_vec(),
-        "application/pkix-cert",
-        IMMUTABLE_CACHE,
-    ))
+    Ok(respond(der, "application/pkix-cert", IMMUTABLE_CACHE))
 }
 
 fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
