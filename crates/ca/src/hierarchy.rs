@@ -192,7 +192,7 @@ pub(crate) fn root_tbs(
     let start = certificate::whole_seconds(not_before)?;
     let validity = Validity::new(
         certificate::utc_or_generalized(start)?,
-        certificate::utc_or_generalized(start + whole(validity))?,
+        certificate::utc_or_generalized(end_of(start, validity)?)?,
     );
     let extensions = vec![
         certificate::key_usage_extension(key_usage::KEY_CERT_SIGN | key_usage::CRL_SIGN)?,
@@ -261,7 +261,7 @@ pub async fn intermediate(
         u64::try_from(issuer.validity().not_after.timestamp())
             .map_err(|_| CaError::InvalidCa("the issuer certificate expired before 1970".into()))?,
     );
-    let end = (start + whole(validity)).min(issuer_end);
+    let end = end_of(start, validity)?.min(issuer_end);
     if end <= start {
         return Err(CaError::InvalidCa(format!(
             "the issuer certificate {} expires before the intermediate would start",
@@ -319,6 +319,16 @@ fn subject_key_identifier(certificate: &X509Certificate<'_>) -> Option<Vec<u8>> 
 
 fn whole(duration: Duration) -> Duration {
     Duration::from_secs(duration.as_secs())
+}
+
+/// `start` plus the whole seconds of `validity`, or an error (not a panic) when that overflows.
+fn end_of(start: Duration, validity: Duration) -> Result<Duration, CaError> {
+    start.checked_add(whole(validity)).ok_or_else(|| {
+        CaError::InvalidCa(format!(
+            "a validity of {}s is out of range",
+            validity.as_secs()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -399,6 +409,23 @@ mod tests {
         assert_eq!(
             hex::encode(der),
             "3016311430080603550 40a1301613008060355040a130162".replace(' ', "")
+        );
+    }
+
+    #[test]
+    fn a_validity_past_the_end_of_time_is_an_error() {
+        let signer = crate::InMemorySigner::generate(crate::KeyKind::EcdsaP256).unwrap();
+        let error = root_tbs(
+            &signer,
+            &NameSpec::default(),
+            SystemTime::now(),
+            Duration::MAX,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            matches!(&error, CaError::InvalidCa(m) if m.contains("out of range")),
+            "{error:?}"
         );
     }
 }
