@@ -241,7 +241,8 @@ impl Done {
     }
 }
 
-fn time_text(at: SystemTime) -> String {
+/// `at` as RFC 3339 for people; a time that cannot be printed says so instead of failing.
+pub(crate) fn time_text(at: SystemTime) -> String {
     format_timestamp(at).unwrap_or_else(|e| format!("(unprintable time: {e})"))
 }
 

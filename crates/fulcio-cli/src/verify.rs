@@ -15,11 +15,13 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use clap::{Args, ValueEnum};
 use fulcio_client::{
-    trust::{TrustedRoot, format_timestamp},
+    trust::TrustedRoot,
     verify::{Matcher, Policy, Verified, VerifyError, VerifyOptions, verify_certificate},
 };
 use serde_json::json;
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
+
+use crate::request::time_text;
 
 /// The exit status of a rejected certificate.
 const REJECTED: u8 = 1;
@@ -197,10 +199,6 @@ fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, Failure> {
         )));
     }
     Ok(certificates)
-}
-
-fn time_text(at: SystemTime) -> String {
-    format_timestamp(at).unwrap_or_else(|e| format!("(unprintable time: {e})"))
 }
 
 /// How each certificate of the path is shown: the leaf by serial, the others by subject.
