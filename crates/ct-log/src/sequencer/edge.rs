@@ -273,8 +273,9 @@ pub(crate) async fn recover(
         }
         let width = (size % u64::from(FULL_TILE_WIDTH)) as u16;
         if width > 0 {
-            let tile = Tile::new(0, size / u64::from(FULL_TILE_WIDTH), width)
-                .map_err(|err| LogError::Corrupt(err.to_string()))?;
+            let tile = Tile::new(0, size / u64::from(FULL_TILE_WIDTH), width).map_err(|err| {
+                LogError::Corrupt(format!("partial data tile of tree size {size}: {err}"))
+            })?;
             let path = TilePath::Data(tile).to_string();
             let data = objects
                 .get(&path)
@@ -286,13 +287,17 @@ pub(crate) async fn recover(
             // the next pass extends this tile, and would otherwise publish a mismatched one.
             edge.fetch_tiles(objects, &[tile])
                 .await
-                .map_err(|err| LogError::Corrupt(err.to_string()))?;
+                .map_err(|err| match err {
+                    // A storage failure is not evidence of corruption: report it as such.
+                    FetchError::Storage(err) => LogError::Storage(err),
+                    missing @ FetchError::Missing(_) => LogError::Corrupt(missing.to_string()),
+                })?;
             let committed = edge
                 .tiles
                 .get(&tile)
                 .map(|hashes| tile_hashes(&tile, hashes))
                 .transpose()
-                .map_err(|err| LogError::Corrupt(err.to_string()))?
+                .map_err(|err| LogError::Corrupt(format!("level-0 hash tile of {path}: {err}")))?
                 .unwrap_or_default();
             let hashes = leaves
                 .iter()
