@@ -20,8 +20,16 @@ pub fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> std::io::Res
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // A temporary file left by a crashed earlier process with this pid is removed, and the new
+    // one is created fresh: `mode` only applies to a file open() creates, so reusing a stale
+    // one could put a private key in a file others may read.
+    match std::fs::remove_file(&temp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
@@ -42,4 +50,31 @@ pub fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> std::io::Res
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::write_atomically;
+
+    #[test]
+    fn a_stale_readable_temp_file_does_not_leak_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        let stale = dir
+            .path()
+            .join(format!(".key.pem.tmp-{}", std::process::id()));
+        std::fs::write(&stale, "left over").unwrap();
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        write_atomically(&path, b"secret", 0o600).unwrap();
+
+        assert_eq!(std::fs::read(&path).unwrap(), b"secret");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(!stale.exists());
+    }
 }
