@@ -323,19 +323,7 @@ impl OidcProvider {
             .send()
             .await
             .unwrap_or_else(|e| panic!("token request: {e}"));
-        let status = token.status();
-        let body: serde_json::Value = token
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
-        assert!(
-            status.is_success(),
-            "token endpoint answered {status}: {body}"
-        );
-        body["id_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
-            .to_owned()
+        id_token_of(token).await
     }
 }
 
@@ -428,19 +416,7 @@ impl OidcProvider {
             .send()
             .await
             .unwrap_or_else(|e| panic!("device token request: {e}"));
-        let status = token.status();
-        let body: serde_json::Value = token
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
-        assert!(
-            status.is_success(),
-            "token endpoint answered {status}: {body}"
-        );
-        body["id_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
-            .to_owned()
+        id_token_of(token).await
     }
 
     /// Plays the user's part of the device flow: a browser with a cookie jar opens
@@ -531,6 +507,24 @@ pub struct BrowserLanding {
     pub status: reqwest::StatusCode,
     /// Its body.
     pub body: String,
+}
+
+/// The `id_token` of a successful token endpoint answer; panics naming the status and body
+/// when the endpoint refused or answered without one.
+async fn id_token_of(token: reqwest::Response) -> String {
+    let status = token.status();
+    let body: serde_json::Value = token
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
+    assert!(
+        status.is_success(),
+        "token endpoint answered {status}: {body}"
+    );
+    body["id_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id_token in the token response {body}"))
+        .to_owned()
 }
 
 #[cfg(test)]
