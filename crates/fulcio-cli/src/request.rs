@@ -333,10 +333,16 @@ async fn run(args: &RequestArgs) -> Result<Done, String> {
     };
     if let Err(e) = std::fs::write(&args.output_certificate, chain_pem) {
         // Leave nothing half-done: the key without its certificate is of no use.
-        if let Some(path) = &key_path {
-            let _ = std::fs::remove_file(path);
+        let mut message = format!("{}: {e}", args.output_certificate.display());
+        if let Some(path) = &key_path
+            && let Err(removing) = std::fs::remove_file(path)
+        {
+            message.push_str(&format!(
+                "; the new key {} is left behind, removing it failed: {removing}",
+                path.display()
+            ));
         }
-        return Err(format!("{}: {e}", args.output_certificate.display()));
+        return Err(message);
     }
     Ok(Done {
         certificate_path: args.output_certificate.clone(),
