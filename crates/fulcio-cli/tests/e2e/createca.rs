@@ -12,9 +12,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Output, Stdio},
-    sync::{Arc, Mutex},
-    time::Duration,
+    process::Output,
 };
 
 use ct_core::{
@@ -24,16 +22,12 @@ use ct_core::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::{fake_issuer::FakeIssuer, softhsm::SoftHsm};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use crate::support::{
     api::{KeyPart, Proof, v2_json},
     keys::{ClientKey, KeyKind},
-    server::{CaBackend, FulcioServer, IssuerConfig, Ports, config_json, fulcio_bin},
+    server::{CaBackend, FulcioServer, IssuerConfig, Ports, fulcio_bin},
     tokens::Identity,
 };
 
@@ -41,8 +35,6 @@ const ROOT_TOKEN: &str = "e2e-root";
 const PIN: &str = "1357";
 const ROOT_ID: &str = "e2e-root-ca";
 const EMAIL: &str = "hsm-signer@example.com";
-const READY_PREFIX: &str = "fulcio: serving HTTP on ";
-const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -188,93 +180,33 @@ fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
-/// A `fulcio serve --ca pkcs11ca` started here: the suite's `FulcioServer` always passes its
-/// own `--ca` and no environment, and the module needs `SOFTHSM2_CONF`.
-struct Server {
-    _child: Child,
-    http: String,
-    ct_log: String,
-    log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
+/// `fulcio serve --ca pkcs11ca` with `ca_args`, the token's `SOFTHSM2_CONF` and the embedded CT
+/// log in `ct_dir`.
 async fn serve_pkcs11(
     hsm: &SoftHsm,
     issuer: &FakeIssuer,
     ct_dir: &Path,
     ca_args: &[&str],
-) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("config.json");
-    std::fs::write(
-        &config_path,
-        config_json(&[IssuerConfig::email(issuer.url())]).to_string(),
+) -> FulcioServer {
+    let mut ca = vec!["--ca".to_owned(), "pkcs11ca".to_owned()];
+    ca.extend(ca_args.iter().map(|a| (*a).to_owned()));
+    let ct = [
+        "--ct-log-data-dir",
+        ct_dir.to_str().unwrap(),
+        "--ct-log-host",
+        "127.0.0.1",
+        "--ct-log-port",
+        "0",
+    ];
+    let env = hsm.envs().map(|(name, value)| (name, value.as_os_str()));
+    FulcioServer::start_in_env(
+        &[IssuerConfig::email(issuer.url())],
+        Ports::Split,
+        &CaBackend::Args(ca),
+        &ct,
+        &env,
     )
-    .unwrap();
-    let mut child = Command::new(fulcio_bin())
-        .arg("serve")
-        .args(["--ca", "pkcs11ca"])
-        .args(ca_args)
-        .arg("--config-path")
-        .arg(&config_path)
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(["--grpc-host", "127.0.0.1", "--grpc-port", "0"])
-        .args(["--metrics-port", "0"])
-        .arg("--ct-log-data-dir")
-        .arg(ct_dir)
-        .args(["--ct-log-host", "127.0.0.1", "--ct-log-port", "0"])
-        .envs(hsm.envs())
-        .env_remove(ca::pkcs11::PIN_ENV)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let ready = tokio::time::timeout(STARTUP_LIMIT, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            log.lock().unwrap().push_str(&format!("{line}\n"));
-            if let Some(rest) = line.strip_prefix(READY_PREFIX) {
-                let http = rest.split(',').next()?.trim().to_owned();
-                let ct = rest
-                    .split_once(", CT log on ")?
-                    .1
-                    .split_whitespace()
-                    .next()?
-                    .to_owned();
-                return Some((http, ct));
-            }
-        }
-        None
-    })
-    .await;
-    let Ok(Some((http, ct_log))) = ready else {
-        panic!(
-            "fulcio serve did not start ({ready:?}); stderr:\n{}",
-            log.lock().unwrap()
-        );
-    };
-    let sink = Arc::clone(&log);
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            sink.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    Server {
-        _child: child,
-        http: format!("http://{http}"),
-        ct_log: format!("http://{ct_log}"),
-        log,
-        _dir: dir,
-    }
+    .await
 }
 
 /// Gets a certificate over HTTP v2; returns the DER chain, leaf first (embedded-SCT form).
@@ -474,8 +406,11 @@ async fn root_generated_in_the_token_serves_certificates_openssl_and_the_log_acc
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http).await, vec![root_der.clone()]);
-    let chain = issue(&server.http, &issuer, || server.log()).await;
+    assert_eq!(
+        trust_bundle(&server.http_url()).await,
+        vec![root_der.clone()]
+    );
+    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
     assert_eq!(chain.len(), 2);
     assert_eq!(chain[1], root_der);
     openssl_verify(setup.dir.path(), &chain);
@@ -541,8 +476,8 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http).await, written);
-    let chain = issue(&server.http, &issuer, || server.log()).await;
+    assert_eq!(trust_bundle(&server.http_url()).await, written);
+    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
     assert_eq!(chain.len(), 3);
     assert_eq!(&chain[1..], written.as_slice());
     openssl_verify(setup.dir.path(), &chain);
@@ -552,8 +487,8 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
     // the certificate for its identity.
     let trust_dir = setup.path("trust");
     let output = std::process::Command::new(fulcio_bin())
-        .args(["trust-root", "--fulcio-url", &server.http])
-        .args(["--ct-log-url", &server.ct_log])
+        .args(["trust-root", "--fulcio-url", &server.http_url()])
+        .args(["--ct-log-url", &server.ct_log_url().unwrap()])
         .arg("--ct-log-public-key")
         .arg(ct_dir.join("log-public-key.pem"))
         .arg("--out-dir")
@@ -656,8 +591,8 @@ async fn intermediate_issued_later_into_a_second_token() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http).await, written);
-    let chain = issue(&server.http, &issuer, || server.log()).await;
+    assert_eq!(trust_bundle(&server.http_url()).await, written);
+    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
     assert_eq!(&chain[1..], written.as_slice());
     openssl_verify(setup.dir.path(), &chain);
     check_sct(&chain, &ct_dir);
@@ -903,8 +838,8 @@ async fn aws_mode_keeps_certificates_out_of_the_token() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http).await, written);
-    let chain = issue(&server.http, &issuer, || server.log()).await;
+    assert_eq!(trust_bundle(&server.http_url()).await, written);
+    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
     assert_eq!(&chain[1..], written.as_slice());
     openssl_verify(setup.dir.path(), &chain);
     check_sct(&chain, &ct_dir);

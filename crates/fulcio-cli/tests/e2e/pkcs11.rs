@@ -5,14 +5,12 @@
 //! again once it is back, without a restart.
 //!
 //! The test body runs in a child process with `SOFTHSM2_CONF` set ([`SoftHsm::isolated`]): it
-//! opens the token itself to generate the key and store the root, and the server it starts
-//! inherits the variable. The suite's `FulcioServer` always passes its own `--ca`, so these
-//! tests start `fulcio serve` themselves.
+//! opens the token itself to generate the key and store the root, and passes the variable on to
+//! the server it starts.
 
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
-    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -27,15 +25,12 @@ use ct_core::{
 use reqwest::StatusCode;
 use serde_json::Value;
 use test_support::{fake_issuer::FakeIssuer, softhsm::SoftHsm};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Command;
 
 use crate::support::{
     api::{KeyPart, Proof, v2_json},
     keys::{ClientKey, KeyKind},
-    server::{IssuerConfig, config_json, fulcio_bin},
+    server::{CaBackend, FulcioServer, IssuerConfig, Ports, config_json, fulcio_bin},
     tokens::Identity,
 };
 
@@ -113,19 +108,6 @@ fn provision(hsm: &SoftHsm, kind: CaKeyKind) -> String {
     root.pem()
 }
 
-/// A `fulcio serve` started by these tests.
-struct Server {
-    child: Child,
-    http: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
 fn serve_command(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str]) -> Command {
     let config_path = dir.join("config.json");
     std::fs::write(
@@ -152,41 +134,18 @@ fn serve_command(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str])
     command
 }
 
-async fn start(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &[&str]) -> Server {
-    let mut child = serve_command(hsm, dir, issuer, extra).spawn().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    // The dev-format log goes to stdout, the ready line and fatal errors to stderr.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let sink = Arc::clone(&log);
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = stdout.next_line().await {
-            sink.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let ready = tokio::time::timeout(STARTUP_LIMIT, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            log.lock().unwrap().push_str(&format!("{line}\n"));
-            if let Some(rest) = line.strip_prefix(READY_PREFIX) {
-                return rest.split(',').next().map(|a| a.trim().to_owned());
-            }
-        }
-        None
-    })
-    .await;
-    let Ok(Some(http)) = ready else {
-        panic!(
-            "fulcio serve did not start ({ready:?}); stderr:\n{}",
-            log.lock().unwrap()
-        );
-    };
-    let sink = Arc::clone(&log);
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            sink.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    Server { child, http, log }
+/// `fulcio serve --ca pkcs11ca --hsm-caroot-id ROOT_ID` with `extra` flags, seeing the token.
+async fn start(hsm: &SoftHsm, issuer: &FakeIssuer, extra: &[&str]) -> FulcioServer {
+    let ca = ["--ca", "pkcs11ca", "--hsm-caroot-id", ROOT_ID];
+    let env = hsm.envs().map(|(name, value)| (name, value.as_os_str()));
+    FulcioServer::start_in_env(
+        &[IssuerConfig::email(issuer.url())],
+        Ports::Split,
+        &CaBackend::Args(ca.map(str::to_owned).to_vec()),
+        extra,
+        &env,
+    )
+    .await
 }
 
 /// Runs `fulcio serve` expected to fail at startup; returns its stderr.
@@ -205,13 +164,13 @@ async fn fails_to_start(hsm: &SoftHsm, dir: &Path, issuer: &FakeIssuer, extra: &
 }
 
 /// `POST /api/v2/signingCert` for a fresh client key; the status and JSON answer.
-async fn request(server: &Server, issuer: &FakeIssuer) -> (StatusCode, Value) {
+async fn request(server: &FulcioServer, issuer: &FakeIssuer) -> (StatusCode, Value) {
     let key = ClientKey::generate(KeyKind::P256);
     let who = Identity::new("hsm-user@example.com");
     let token = issuer.token(who.claims());
     let part = KeyPart::for_key(&key, Proof::PublicKey, &who.email);
     let response = reqwest::Client::new()
-        .post(format!("http://{}/api/v2/signingCert", server.http))
+        .post(format!("{}/api/v2/signingCert", server.http_url()))
         .json(&v2_json(Some(&token), &part))
         .send()
         .await
@@ -224,7 +183,7 @@ async fn request(server: &Server, issuer: &FakeIssuer) -> (StatusCode, Value) {
 }
 
 /// The answer's chain as PEM strings, leaf first, asserting the embedded-SCT form.
-fn embedded_chain(server: &Server, json: &Value) -> Vec<String> {
+fn embedded_chain(server: &FulcioServer, json: &Value) -> Vec<String> {
     json.get("signedCertificateEmbeddedSct")
         .unwrap_or_else(|| panic!("not the embedded-SCT form: {json}; log:\n{}", server.log()))
         ["chain"]["certificates"]
@@ -257,7 +216,13 @@ fn der(pem_text: &str) -> Vec<u8> {
 
 /// Checks an issued chain: the root is the token's, `openssl verify` accepts the leaf under
 /// it, and the leaf's one embedded SCT verifies with the embedded log's key.
-fn check_issued(server: &Server, dir: &Path, json: &Value, root_pem: &str, log_key: &LogPublicKey) {
+fn check_issued(
+    server: &FulcioServer,
+    dir: &Path,
+    json: &Value,
+    root_pem: &str,
+    log_key: &LogPublicKey,
+) {
     let chain = embedded_chain(server, json);
     assert_eq!(chain.len(), 2, "leaf and the token's root");
     assert_eq!(
@@ -318,7 +283,7 @@ async fn serve_issues_certificates_with_the_token_key_and_root() {
     let mut args = ct_flags(&ct_dir);
     args.extend(config_flag(&hsm.crypto11_config(false)));
     args.extend(["--pkcs11-pin-file".into(), pin_file.display().to_string()]);
-    let server = start(&hsm, hsm.dir(), &issuer, &refs(&args)).await;
+    let server = start(&hsm, &issuer, &refs(&args)).await;
     let log_key = log_key(&ct_dir);
     for _ in 0..2 {
         let (status, json) = request(&server, &issuer).await;
@@ -326,7 +291,7 @@ async fn serve_issues_certificates_with_the_token_key_and_root() {
         check_issued(&server, hsm.dir(), &json, &root_pem, &log_key);
     }
     // The trust bundle is the token's root.
-    let bundle: Value = reqwest::get(format!("http://{}/api/v2/trustBundle", server.http))
+    let bundle: Value = reqwest::get(format!("{}/api/v2/trustBundle", server.http_url()))
         .await
         .unwrap()
         .json()
@@ -414,7 +379,7 @@ async fn a_token_removed_while_serving_gives_clean_errors_until_it_is_back() {
     let ct_dir = hsm.dir().join("ct");
     let mut args = ct_flags(&ct_dir);
     args.extend(config_flag(&hsm.crypto11_config(true)));
-    let mut server = start(&hsm, hsm.dir(), &issuer, &refs(&args)).await;
+    let mut server = start(&hsm, &issuer, &refs(&args)).await;
     let log_key = log_key(&ct_dir);
     let (status, json) = request(&server, &issuer).await;
     assert_eq!(status, StatusCode::OK, "{json}");
@@ -444,10 +409,7 @@ async fn a_token_removed_while_serving_gives_clean_errors_until_it_is_back() {
     assert_eq!(log.matches("PKCS#11 key \"PKCS11CA\"").count(), 3, "{log}");
     assert!(!log.contains("Failed to close session"), "{log}");
     assert!(!log.contains("no signature from the token within"), "{log}");
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "the server died"
-    );
+    assert!(server.is_running(), "the server died");
 
     std::fs::rename(&away, hsm.token_dir()).unwrap();
     let (status, json) = request(&server, &issuer).await;

@@ -64,6 +64,8 @@ pub enum CaBackend {
         /// `--fileca-key-passwd`.
         password: String,
     },
+    /// Any other backend, as its flags (e.g. `--ca pkcs11ca --hsm-caroot-id ID`).
+    Args(Vec<String>),
 }
 
 impl CaBackend {
@@ -84,6 +86,7 @@ impl CaBackend {
                 "--fileca-key-passwd".into(),
                 password.into(),
             ],
+            CaBackend::Args(args) => args.iter().map(Into::into).collect(),
         }
     }
 }
@@ -175,6 +178,19 @@ impl FulcioServer {
         ca: &CaBackend,
         extra: &[&str],
     ) -> FulcioServer {
+        FulcioServer::start_in_env(issuers, ports, ca, extra, &[]).await
+    }
+
+    /// [`FulcioServer::start_full`] with `env` added to the server's environment (e.g.
+    /// `SOFTHSM2_CONF` for a PKCS#11 CA). `FULCIO_PKCS11_PIN` is never inherited from the test
+    /// process: a PKCS#11 CA takes its PIN from what the test configures.
+    pub async fn start_in_env(
+        issuers: &[IssuerConfig],
+        ports: Ports,
+        ca: &CaBackend,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> FulcioServer {
         let grpc_port = match ports {
             Ports::Split => free_port().to_string(),
             Ports::Duplex => "0".to_owned(),
@@ -200,14 +216,27 @@ impl FulcioServer {
             .args(["--grpc-host", "127.0.0.1", "--grpc-port", &grpc_port])
             .args(["--metrics-port", "0"])
             .args(extra)
+            .envs(env.iter().copied())
+            .env_remove("FULCIO_PKCS11_PIN")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("spawning {}: {e}", fulcio_bin().display()));
 
         let stderr = Arc::new(Mutex::new(String::new()));
+        // The log (dev format) goes to stdout, the ready line and fatal errors to stderr; both
+        // end up in `log()`.
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        let sink = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stdout.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
         let ready = tokio::time::timeout(STARTUP_LIMIT, async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -273,6 +302,11 @@ impl FulcioServer {
     /// Base URL of the Prometheus endpoint.
     pub fn metrics_url(&self) -> String {
         format!("http://{}", self.metrics)
+    }
+
+    /// Whether the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The server's log so far.
