@@ -501,7 +501,8 @@ pub fn public_key_details(spki_der: &[u8]) -> Result<&'static str, String> {
         "1.2.840.113549.1.1.1" => {
             let bits = match spki.parsed() {
                 Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => modulus_bits(rsa.modulus),
-                _ => return Err("an RSA key whose RSAPublicKey does not parse".to_owned()),
+                Ok(_) => return Err("an rsaEncryption key that is not an RSAPublicKey".to_owned()),
+                Err(e) => return Err(format!("an RSA key whose RSAPublicKey does not parse: {e}")),
             };
             match bits {
                 2048 => Ok("PKIX_RSA_PKCS1V15_2048_SHA256"),
