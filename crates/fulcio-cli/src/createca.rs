@@ -563,7 +563,7 @@ fn plan_intermediate(
         }
         Ok(IntermediatePlan::File {
             key_file: key_file.clone(),
-            password: read_password(password_file)?,
+            password: crate::private_file::read_password(password_file)?,
             out: out.clone(),
         })
     } else {
@@ -739,19 +739,6 @@ fn read_certificate_pem(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(block.into_contents())
-}
-
-fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("key password file {}: {e}", path.display()))?,
-    );
-    let password = text.strip_suffix('\n').unwrap_or(&text);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        return Err(format!("key password file {} is empty", path.display()));
-    }
-    Ok(Zeroizing::new(password.to_owned()))
 }
 
 fn write_public(path: &Path, contents: &[u8]) -> Result<(), String> {

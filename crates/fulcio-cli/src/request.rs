@@ -15,7 +15,7 @@
 
 use std::{
     io::{IsTerminal as _, Write as _},
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::ExitCode,
     time::{Duration, SystemTime},
 };
@@ -29,7 +29,6 @@ use fulcio_client::{
     verify::{Verified, VerifyOptions, verify_certificate},
 };
 use serde_json::json;
-use zeroize::Zeroizing;
 
 /// The public-good Fulcio.
 const PUBLIC_GOOD_FULCIO: &str = "https://fulcio.sigstore.dev";
@@ -252,7 +251,7 @@ async fn run(args: &RequestArgs) -> Result<Done, String> {
     let password = args
         .key_password_file
         .as_deref()
-        .map(read_password)
+        .map(crate::private_file::read_password)
         .transpose()?;
     let generated = args.key.is_none();
     if generated && args.output_key.exists() {
@@ -381,20 +380,6 @@ fn token_options(args: &RequestArgs) -> Result<TokenOptions, String> {
         device: args.device,
         timeout: Some(SIGN_IN_TIMEOUT),
     })
-}
-
-/// A password file's content without its line ending.
-fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("key password file {}: {e}", path.display()))?,
-    );
-    let password = text.strip_suffix('\n').unwrap_or(&text);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        return Err(format!("key password file {} is empty", path.display()));
-    }
-    Ok(Zeroizing::new(password.to_owned()))
 }
 
 fn leaf_public_key(der: &[u8]) -> Result<Vec<u8>, String> {
