@@ -200,6 +200,44 @@ impl Log {
         {
             return duplicate_result(config, &submission, value);
         }
+        self.enqueue(submission).await
+    }
+
+    /// [`add`](Self::add) for a chain the caller has just signed itself: the CA this log is
+    /// embedded in, submitting the precertificate it is about to turn into a certificate.
+    ///
+    /// Two steps of `add` are skipped because they cannot change the outcome for such a chain
+    /// and are the most expensive ones besides the SCT signature:
+    /// - verifying the chain's signatures ([`submission::validate_own`]; every other check
+    ///   still runs, so a misconfigured CA is still refused with the same errors);
+    /// - looking the certificate up in the dedup index: a certificate the caller has just
+    ///   signed, with a fresh random serial number, cannot have been logged before. A
+    ///   concurrent identical submission is still joined while it is pending, and the entry is
+    ///   recorded in the index after its commit as usual, so a later resubmission through
+    ///   [`add`](Self::add) gets the same SCT.
+    ///
+    /// Never pass a chain received from elsewhere: it would be logged without its signatures
+    /// checked.
+    pub async fn add_own(
+        &self,
+        kind: SubmissionKind,
+        chain: Vec<Vec<u8>>,
+    ) -> Result<AddResult, AddError> {
+        let config = &self.config;
+        let submission = submission::validate_own(kind, chain, &config.roots, &config.policy)?;
+        if let Some(follower) = self.pending.follow(&submission.dedup_key) {
+            return receive(follower).await;
+        }
+        self.enqueue(submission).await
+    }
+
+    /// Queues a validated submission that is neither pending nor logged, and waits for its
+    /// SCT (or joins an identical submission queued in the meantime).
+    async fn enqueue(
+        &self,
+        submission: submission::ValidatedSubmission,
+    ) -> Result<AddResult, AddError> {
+        let key = submission.dedup_key;
         let sender = self
             .jobs
             .lock()

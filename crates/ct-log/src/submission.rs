@@ -29,4 +29,4 @@ pub use error::{CertPosition, RootsError, SubmissionError};
 pub use policy::{AcceptedEkus, NotAfterWindow, ValidationPolicy, eku};
 pub use request::{RequestLimits, decode_chain_request};
 pub use roots::{GetRootsResponse, Roots};
-pub use validate::{SubmissionKind, ValidatedSubmission, validate};
+pub use validate::{SubmissionKind, ValidatedSubmission, validate, validate_own};

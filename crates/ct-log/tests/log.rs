@@ -168,6 +168,50 @@ async fn duplicates_get_the_same_entry_and_the_log_does_not_grow() {
     log.shutdown().await;
 }
 
+/// `add_own` (the embedding CA's own chains) logs like `add`: valid SCTs, every entry in the
+/// tree, and the dedup index recorded so a later `add` of the same chain is a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_own_logs_like_add_and_records_the_index() {
+    let fixture = Fixture::new();
+    let (_, objects, state) = memory();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    let chains = fixture.precert_chains(2).await;
+    let tasks: Vec<_> = chains
+        .iter()
+        .map(|chain| {
+            let (log, chain) = (log.clone(), chain.clone());
+            tokio::spawn(async move { log.add_own(SubmissionKind::PreChain, chain).await })
+        })
+        .collect();
+    let mut answered = Vec::new();
+    for (task, chain) in tasks.into_iter().zip(&chains) {
+        let result = task.await.unwrap().unwrap();
+        assert!(!result.duplicate);
+        answered.push((fixture.entry_of(chain), result));
+    }
+    let seen = check_log(&fixture, &*objects, &*state, &answered, None).await;
+    assert_eq!(seen.size, 2);
+
+    let again = log
+        .add(SubmissionKind::PreChain, chains[0].clone())
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.leaf_index, answered[0].1.leaf_index);
+    assert_eq!(again.sct.timestamp, answered[0].1.sct.timestamp);
+
+    // Structural checks still apply: a precertificate is not an add-chain entry.
+    assert!(matches!(
+        log.add_own(SubmissionKind::Chain, chains[1].clone()).await,
+        Err(AddError::Submission(_))
+    ));
+    log.shutdown().await;
+}
+
 /// A trusted state whose checkpoint swaps wait for a permit, announcing each attempt.
 struct GatedState {
     inner: Arc<MemoryStore>,

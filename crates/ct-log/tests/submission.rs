@@ -20,7 +20,7 @@ use ct_core::{
 use ct_log::submission::{
     AcceptedEkus, CertPosition, GetRootsResponse, NotAfterWindow, RequestLimits, Roots, RootsError,
     SubmissionError, SubmissionKind, ValidatedSubmission, ValidationPolicy, decode_chain_request,
-    eku, validate,
+    eku, validate, validate_own,
 };
 use identity::{CertificateIdentity, SubjectAltName};
 use x509_cert::der::{Decode, Encode};
@@ -728,6 +728,67 @@ async fn bad_signatures_are_refused() {
             issuer: CertPosition::Submitted(2)
         })
     );
+}
+
+/// `validate_own` (a CA submitting its own chain in-process) skips only the signature checks:
+/// the entry is the same as `validate` builds for the untampered chain, and every structural
+/// refusal still happens.
+#[tokio::test]
+async fn validate_own_skips_signature_checks_only() {
+    let ca = ephemeral_ca(KeyKind::EcdsaP256);
+    let precert = ca
+        .issue_precertificate(&identity(), &client_key())
+        .await
+        .unwrap();
+    let roots = roots_of(&ca);
+    let policy = default_policy();
+    let chain = with_chain(&precert.der, precert.chain());
+
+    let checked = validate(SubmissionKind::PreChain, chain.clone(), &roots, &policy).unwrap();
+    let own = validate_own(SubmissionKind::PreChain, chain, &roots, &policy).unwrap();
+    assert_eq!(own, checked);
+
+    // A signature byte flipped: `validate` refuses it, `validate_own` does not look.
+    let mut tampered = precert.der.clone();
+    *tampered.last_mut().unwrap() ^= 0x01;
+    let tampered_chain = with_chain(&tampered, precert.chain());
+    assert!(matches!(
+        validate(
+            SubmissionKind::PreChain,
+            tampered_chain.clone(),
+            &roots,
+            &policy
+        ),
+        Err(SubmissionError::BadSignature { .. })
+    ));
+    let own = validate_own(SubmissionKind::PreChain, tampered_chain, &roots, &policy).unwrap();
+    assert_eq!(own.certificate, tampered);
+
+    // Everything else is still checked: the wrong endpoint, an unknown root, a missing root
+    // whose signature on the chain is then checked after all.
+    assert_eq!(
+        validate_own(
+            SubmissionKind::Chain,
+            with_chain(&precert.der, precert.chain()),
+            &roots,
+            &policy
+        ),
+        Err(SubmissionError::PrecertificateToAddChain)
+    );
+    let other = ephemeral_ca(KeyKind::EcdsaP256);
+    assert!(matches!(
+        validate_own(
+            SubmissionKind::PreChain,
+            with_chain(&precert.der, precert.chain()),
+            &roots_of(&other),
+            &policy
+        ),
+        Err(SubmissionError::UnknownRoot { .. } | SubmissionError::RootNotIdentical { .. })
+    ));
+    assert!(matches!(
+        validate_own(SubmissionKind::PreChain, vec![tampered], &roots, &policy),
+        Err(SubmissionError::BadRootSignature { .. })
+    ));
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! own process and submits to it directly, without an HTTP hop; the same log is also served on
 //! its own listener (RFC 6962 and static-ct-api) for monitors and clients.
 //!
-//! - [`EmbeddedCtLog`] is the [`CtLog`] over an in-process `Arc<Log>`.
+//! - [`EmbeddedCtLog`] is the [`CtLog`] over an in-process `Arc<Log>`; it submits with
+//!   [`Log::add_own`], which trusts the CA's own signatures instead of re-verifying them.
 //! - [`open_directory_log`] opens a log over a [`DirectoryStore`] with its signing key loaded
 //!   from (or generated into) a PEM file; `fulcio serve` and `fulcio ctlog serve` share it.
 //! - [`serve_log`] serves the log's full router on a bound listener until a shutdown signal.
@@ -36,7 +37,7 @@ pub const PUBLIC_KEY_FILE: &str = "log-public-key.pem";
 /// The default name of the signing key file inside the data directory.
 pub const SIGNING_KEY_FILE: &str = "log-key.pem";
 
-/// [`CtLog`] over an in-process log: submissions call [`Log::add`] directly.
+/// [`CtLog`] over an in-process log: submissions call [`Log::add_own`] directly.
 #[derive(Clone)]
 pub struct EmbeddedCtLog {
     log: Arc<Log>,
@@ -68,8 +69,10 @@ impl EmbeddedCtLog {
     ) -> Result<ct_core::SignedCertificateTimestamp, CtError> {
         // Every AddError is the server's problem, not the client's: the issuance pipeline
         // logs the detail and answers "Error entering certificate in CTL" as upstream does.
+        // The chain is the one our CA has just signed, so the log may skip re-verifying its
+        // signatures and the dedup lookup (`Log::add_own`).
         self.log
-            .add(kind, chain)
+            .add_own(kind, chain)
             .await
             .map(|added| added.sct)
             .map_err(|err| CtError(format!("embedded CT log, {}: {err}", kind_name(kind))))
