@@ -6,6 +6,7 @@
 
 pub mod http;
 pub mod log;
+pub mod metrics;
 mod sequencer;
 pub mod storage;
 pub mod submission;

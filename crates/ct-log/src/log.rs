@@ -248,9 +248,12 @@ impl Log {
         let job = Job { submission, reply };
         let follower = self.pending.claim_or_follow(key, || {
             sender.try_send(job).map_err(|err| match err {
-                mpsc::error::TrySendError::Full(_) => AddError::PoolFull {
-                    retry_after: POOL_FULL_RETRY_AFTER,
-                },
+                mpsc::error::TrySendError::Full(_) => {
+                    metrics::counter!(crate::metrics::POOL_FULL_TOTAL).increment(1);
+                    AddError::PoolFull {
+                        retry_after: POOL_FULL_RETRY_AFTER,
+                    }
+                }
                 mpsc::error::TrySendError::Closed(_) => {
                     AddError::Unavailable("the sequencer has stopped".to_owned())
                 }

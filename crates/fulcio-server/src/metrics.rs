@@ -13,7 +13,7 @@ use axum::{body::Body, extract::Request, middleware::Next, response::Response};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http_body::Frame;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Metric names, as upstream registers them.
 pub mod names {
@@ -61,6 +61,18 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
                 .set_buckets(DEFAULT_BUCKETS)
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(ct_log::metrics::PASS_ENTRIES.to_owned()),
+                        ct_log::metrics::PASS_ENTRIES_BUCKETS,
+                    )
+                })
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(ct_log::metrics::PASS_SECONDS.to_owned()),
+                        ct_log::metrics::PASS_SECONDS_BUCKETS,
+                    )
+                })
                 .map_err(|e| e.to_string())?
                 .build_recorder();
             let handle = recorder.handle();
@@ -108,6 +120,9 @@ fn describe() {
         names::GRPC_MSG_SENT,
         "Total number of gRPC stream messages sent by the server."
     );
+
+    // The embedded CT log's own metrics (`ct_log_*`); recorded only when it runs.
+    ct_log::metrics::describe();
 
     metrics::counter!(names::NEW_CERTS).absolute(0);
     metrics::counter!(names::SHED_REQUESTS).absolute(0);

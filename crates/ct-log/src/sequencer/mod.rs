@@ -189,8 +189,11 @@ impl Sequencer {
         let max_delay = self.config.batch.max_delay;
         let idle_gap = max_delay / IDLE_GAP_DIVISOR;
         while let Some(first) = self.jobs.recv().await {
-            let deadline = Instant::now() + max_delay;
+            let started = Instant::now();
+            let deadline = started + max_delay;
             let jobs = self.collect(first, max_entries, deadline, idle_gap).await;
+            crate::metrics::phase("collect", started.elapsed());
+            metrics::histogram!(crate::metrics::PASS_ENTRIES).record(jobs.len() as f64);
             health = self.pass(health, jobs).await;
         }
     }
@@ -227,7 +230,9 @@ impl Sequencer {
         }
     }
 
+    /// Answers every job of a failed pass. Each failed pass ends here exactly once.
     fn fail_all(&self, jobs: Vec<Job>, why: &str) {
+        metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "failed").increment(1);
         for job in jobs {
             self.pending
                 .answer(job, Err(AddError::Unavailable(why.to_owned())));
@@ -259,6 +264,12 @@ impl Sequencer {
     }
 
     async fn sequence(&self, mut edge: Edge, jobs: Vec<Job>) -> Health {
+        let mut phase_start = Instant::now();
+        let mut end_phase = |name: &'static str| {
+            let now = Instant::now();
+            crate::metrics::phase(name, now - phase_start);
+            phase_start = now;
+        };
         let mut batch = match self.build(&mut edge, &jobs).await {
             Ok(batch) => batch,
             Err(why) => {
@@ -278,11 +289,13 @@ impl Sequencer {
             }
         };
         let staging = staging_path(batch.new_size, &batch.root);
+        end_phase("build");
         if let Err(err) = self.objects.put(&staging, staged, PutMode::Immutable).await {
             tracing::error!(error = %err, "writing the staging bundle failed");
             self.fail_all(jobs, &format!("writing the staging bundle: {err}"));
             return Health::Ready(edge);
         }
+        end_phase("stage");
 
         // (2) The commit point.
         match self
@@ -307,6 +320,8 @@ impl Sequencer {
             }
         }
 
+        end_phase("commit");
+
         // (3)–(5), each retried: the pass is committed, these only publish it.
         // The previous checkpoint's bundle is no longer needed once this one is committed:
         // recovery only ever reads the trusted checkpoint's own bundle.
@@ -318,6 +333,12 @@ impl Sequencer {
             self.fail_all(jobs, &format!("publishing the committed tree: {err}"));
             return Health::NeedsRecovery;
         }
+
+        end_phase("publish");
+        let entries = jobs.len() as u64;
+        metrics::counter!(crate::metrics::ENTRIES_TOTAL).increment(entries);
+        metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "committed").increment(1);
+        metrics::gauge!(crate::metrics::TREE_SIZE).set(batch.new_size as f64);
 
         // (6) Answer.
         for (job, (sct, leaf_index)) in jobs.into_iter().zip(std::mem::take(&mut batch.scts)) {

@@ -250,6 +250,33 @@ async fn embedded_log_by_default_and_across_a_restart() {
         &hashes_of(&proof["consistency"]),
     )
     .expect("the consistency proof verifies");
+
+    // The log's metrics: this process committed one entry in one pass, the tree has three.
+    let metrics = reqwest::get(format!("{}/metrics", server.metrics_url()))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    let value = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} in the metrics:\n{metrics}"))
+    };
+    assert_eq!(value("ct_log_tree_size"), 3.0);
+    assert_eq!(value("ct_log_entries_total"), 1.0);
+    assert_eq!(value("ct_log_passes_total{outcome=\"committed\"}"), 1.0);
+    assert_eq!(value("ct_log_pass_entries_count"), 1.0);
+    assert_eq!(value("ct_log_pass_entries_bucket{le=\"1\"}"), 1.0);
+    for phase in ["collect", "build", "stage", "commit", "publish"] {
+        assert_eq!(
+            value(&format!("ct_log_pass_seconds_count{{phase=\"{phase}\"}}")),
+            1.0,
+            "{phase}"
+        );
+    }
     server.stop().await;
 }
 
