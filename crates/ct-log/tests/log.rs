@@ -212,6 +212,144 @@ async fn add_own_logs_like_add_and_records_the_index() {
     log.shutdown().await;
 }
 
+/// An object store whose tile writes can be held and then failed a given number of times,
+/// to fail one pass's publishing while the next pass is already staged.
+struct HeldTiles {
+    inner: Arc<MemoryStore>,
+    /// Writes still to fail, all of them to the first tile written once armed.
+    failures: std::sync::atomic::AtomicUsize,
+    target: std::sync::Mutex<Option<String>>,
+    /// Failing tile writes wait for this first.
+    release: tokio::sync::watch::Receiver<bool>,
+    /// Signalled on every failing tile write and every staging bundle write.
+    seen: Notify,
+    staged: std::sync::atomic::AtomicUsize,
+}
+
+impl ObjectStore for HeldTiles {
+    fn put<'a>(
+        &'a self,
+        path: &'a str,
+        bytes: bytes::Bytes,
+        mode: ct_log::storage::PutMode,
+    ) -> StorageFuture<'a, ()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            if path.starts_with("staging/") {
+                self.staged.fetch_add(1, SeqCst);
+                self.seen.notify_waiters();
+            }
+            let fail = path.starts_with("tile/")
+                && self.failures.load(SeqCst) > 0
+                && self
+                    .target
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| path.to_owned())
+                    == path
+                && self
+                    .failures
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if fail {
+                self.seen.notify_waiters();
+                let mut release = self.release.clone();
+                release.wait_for(|released| *released).await.unwrap();
+                return Err(ct_log::storage::StorageError::Io {
+                    op: "test: held tile write",
+                    path: path.into(),
+                    source: std::io::Error::other("injected"),
+                });
+            }
+            self.inner.put(path, bytes, mode).await
+        })
+    }
+
+    fn get<'a>(&'a self, path: &'a str) -> StorageFuture<'a, Option<bytes::Bytes>> {
+        self.inner.get(path)
+    }
+
+    fn delete<'a>(&'a self, path: &'a str) -> StorageFuture<'a, ()> {
+        self.inner.delete(path)
+    }
+}
+
+/// Passes overlap: while pass A publishes, pass B is built and staged. When A's publishing
+/// fails, A's waiters get `Unavailable`, B recovers A's objects from A's staging bundle and
+/// commits on top of it, and the stored log is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_commits_after_the_previous_pass_failed_to_publish() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let fixture = Fixture::new();
+    let memory = Arc::new(MemoryStore::new());
+    let (release_tx, release) = tokio::sync::watch::channel(false);
+    let held = Arc::new(HeldTiles {
+        inner: memory.clone(),
+        failures: std::sync::atomic::AtomicUsize::new(0),
+        target: std::sync::Mutex::new(None),
+        release,
+        seen: Notify::new(),
+        staged: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let objects: Arc<dyn ObjectStore> = held.clone();
+    let state: Arc<dyn TrustedState> = memory.clone();
+    let log = Arc::new(
+        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
+            .await
+            .unwrap(),
+    );
+    let chains = fixture.precert_chains(6).await;
+    let mut answered = Vec::new();
+    for (chain, result) in chains[..2].iter().zip(add_all(&log, &chains[..2]).await) {
+        answered.push((fixture.entry_of(chain), result.unwrap()));
+    }
+
+    // Pass A: one of its tile writes fails on each of the 3 attempts its publishing makes,
+    // the first one held until pass B is staged. Recovery's write of that tile succeeds.
+    held.failures.store(3, SeqCst);
+    let seen = held.seen.notified();
+    let pass_a = {
+        let log = log.clone();
+        let chains = chains[2..4].to_vec();
+        tokio::spawn(async move { add_all(&log, &chains).await })
+    };
+    seen.await;
+    // Pass B is built and staged while A is held.
+    let staged_before = held.staged.load(SeqCst);
+    let pass_b = {
+        let log = log.clone();
+        let chains = chains[4..6].to_vec();
+        tokio::spawn(async move { add_all(&log, &chains).await })
+    };
+    while held.staged.load(SeqCst) == staged_before {
+        let seen = held.seen.notified();
+        if held.staged.load(SeqCst) != staged_before {
+            break;
+        }
+        seen.await;
+    }
+    release_tx.send(true).unwrap();
+
+    for result in pass_a.await.unwrap() {
+        assert!(
+            matches!(result, Err(AddError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+    for (chain, result) in chains[4..6].iter().zip(pass_b.await.unwrap()) {
+        let result = result.unwrap();
+        assert!(!result.duplicate);
+        answered.push((fixture.entry_of(chain), result));
+    }
+    let seen = check_log(&fixture, &*objects, &*state, &answered, None).await;
+    // A's entries are in the tree (committed before its publishing failed), then B's.
+    assert_eq!(seen.size, 6);
+    let mut b_indices: Vec<u64> = answered[2..].iter().map(|(_, r)| r.leaf_index).collect();
+    b_indices.sort_unstable();
+    assert_eq!(b_indices, [4, 5]);
+    log.shutdown().await;
+}
+
 /// A trusted state whose checkpoint swaps wait for a permit, announcing each attempt.
 struct GatedState {
     inner: Arc<MemoryStore>,

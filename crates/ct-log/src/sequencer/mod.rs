@@ -23,6 +23,14 @@
 //! 6. answers the waiters with their SCTs (signed while the pass was computed, before any
 //!    write, so a signing failure leaves nothing behind; released only now).
 //!
+//! **Passes overlap.** Steps (3)–(6) run as their own task once a pass is committed, while the
+//! sequencer collects, builds and stages the next pass on the committed tree; the next pass's
+//! commit point waits for that task to end. So checkpoints are still swapped and published in
+//! order, and at most one committed pass is unpublished at any time. If the publishing fails,
+//! the next pass (staged or not) first runs the open-time recovery, which restores the failed
+//! pass's objects from its staging bundle; a pass already staged then commits if recovery
+//! finds the tree it was built on.
+//!
 //! Why this order: an SCT is a promise to include the entry, so none is released before the
 //! commit point (2). The swap happens only once the staging bundle is durable (1), so whatever
 //! a crash interrupts in (3)–(5), recovery finds every object of the committed tree in the
@@ -33,12 +41,12 @@
 //! only with the next swap).
 //!
 //! Failures: before (2) the tree did not grow, the pass's waiters get `Unavailable` and its
-//! in-memory state is dropped (a stray staging bundle is harmless: it is named by size and
-//! root and only read for the trusted checkpoint's; such strays are not deleted). A swap failing with a storage error may or
-//! may not have been applied, and failures after (2), retried a few times, leave a committed
-//! tree with missing objects: in both cases the waiters get `Unavailable` and the next pass
-//! first re-runs the open-time recovery. A swap mismatch means another writer: the sequencer
-//! stops committing for good.
+//! in-memory state is dropped (a stray staging bundle is harmless: it is named by size and root and
+//! only read for the trusted checkpoint's; such strays are not deleted). A swap failing with a
+//! storage error may or may not have been applied, and failures after (2), retried a few times,
+//! leave a committed tree with missing objects: in both cases the waiters get `Unavailable` and the
+//! next pass first re-runs the open-time recovery (see "Passes overlap" for a pass already staged).
+//! A swap mismatch means another writer: the sequencer stops committing for good.
 
 mod batch;
 pub(crate) mod edge;
@@ -55,7 +63,7 @@ use tokio::time::Instant;
 
 use self::batch::{Batch, BatchError};
 use self::edge::{Edge, WithTilesError, now_millis, recover};
-use crate::log::{AddError, AddResult, LogConfig};
+use crate::log::{AddError, AddResult, LogConfig, LogError};
 use crate::storage::{
     CHECKPOINT_PATH, CasError, DedupKey, DedupValue, ObjectStore, PutMode, StorageError,
     TrustedState, staging_path,
@@ -185,6 +193,7 @@ impl Sequencer {
     /// Runs passes until every sender of the pool is gone and the pool is drained.
     pub(crate) async fn run(mut self, edge: Edge) {
         let mut health = Health::Ready(edge);
+        let mut publishing = Publishing::default();
         let max_entries = self.config.batch.max_entries.max(1);
         let max_delay = self.config.batch.max_delay;
         let idle_gap = max_delay / IDLE_GAP_DIVISOR;
@@ -194,8 +203,10 @@ impl Sequencer {
             let jobs = self.collect(first, max_entries, deadline, idle_gap).await;
             crate::metrics::phase("collect", started.elapsed());
             metrics::histogram!(crate::metrics::PASS_ENTRIES).record(jobs.len() as f64);
-            health = self.pass(health, jobs).await;
+            health = self.pass(health, jobs, &mut publishing).await;
         }
+        // Every waiter is answered before the sequencer ends.
+        publishing.settle().await;
     }
 
     /// Collects one pass: `first`, everything already queued, then each further submission
@@ -232,14 +243,28 @@ impl Sequencer {
 
     /// Answers every job of a failed pass. Each failed pass ends here exactly once.
     fn fail_all(&self, jobs: Vec<Job>, why: &str) {
-        metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "failed").increment(1);
-        for job in jobs {
-            self.pending
-                .answer(job, Err(AddError::Unavailable(why.to_owned())));
-        }
+        fail_all(&self.pending, jobs, why);
     }
 
-    async fn pass(&self, health: Health, jobs: Vec<Job>) -> Health {
+    async fn recover(&self) -> Result<Edge, LogError> {
+        let edge = recover(&self.config, &*self.objects, &*self.state).await;
+        match &edge {
+            Ok(edge) => tracing::info!(tree_size = edge.tree_size, "sequencer recovered"),
+            Err(err) => tracing::error!(error = %err, "sequencer recovery failed"),
+        }
+        edge
+    }
+
+    async fn pass(&self, health: Health, jobs: Vec<Job>, publishing: &mut Publishing) -> Health {
+        // A previous pass that has finished publishing is settled first, so that its failure
+        // means recovering before this pass rather than failing it.
+        let health = match health {
+            Health::Ready(edge) if publishing.is_finished() => match publishing.settle().await {
+                Published::Yes => Health::Ready(edge),
+                Published::No => Health::NeedsRecovery,
+            },
+            other => other,
+        };
         let edge = match health {
             Health::Ready(edge) => edge,
             Health::Stopped(why) => {
@@ -247,35 +272,44 @@ impl Sequencer {
                 return Health::Stopped(why);
             }
             Health::NeedsRecovery => {
-                match recover(&self.config, &*self.objects, &*self.state).await {
-                    Ok(edge) => {
-                        tracing::info!(tree_size = edge.tree_size, "sequencer recovered");
-                        edge
-                    }
+                publishing.settle().await;
+                match self.recover().await {
+                    Ok(edge) => edge,
                     Err(err) => {
-                        tracing::error!(error = %err, "sequencer recovery failed");
                         self.fail_all(jobs, &format!("log recovery failed: {err}"));
                         return Health::NeedsRecovery;
                     }
                 }
             }
         };
-        self.sequence(edge, jobs).await
+        self.sequence(edge, jobs, publishing).await
     }
 
-    async fn sequence(&self, mut edge: Edge, jobs: Vec<Job>) -> Health {
+    /// Steps (1) and (2) of a pass over `edge`, then (3)–(6) started in `publishing`.
+    ///
+    /// The previous pass may still be publishing while this one is built and staged: its
+    /// tree is committed and `edge` already describes it. This pass's commit point waits for
+    /// that publishing to end, so checkpoints are swapped and published in order, and a
+    /// staging bundle is deleted only after the pass that follows it has published.
+    async fn sequence(
+        &self,
+        mut edge: Edge,
+        jobs: Vec<Job>,
+        publishing: &mut Publishing,
+    ) -> Health {
         let mut phase_start = Instant::now();
         let mut end_phase = |name: &'static str| {
             let now = Instant::now();
             crate::metrics::phase(name, now - phase_start);
             phase_start = now;
         };
-        let mut batch = match self.build(&mut edge, &jobs).await {
+        let mut batch = match self.build(&mut edge, &jobs, publishing).await {
             Ok(batch) => batch,
             Err(why) => {
                 tracing::error!(error = %why, "building a sequencing pass failed");
                 self.fail_all(jobs, &why);
-                // Nothing was written; only the tile cache may have grown.
+                // Nothing was written; only the tile cache may have grown. A previous pass
+                // that failed to publish is noticed by the next pass.
                 return Health::Ready(edge);
             }
         };
@@ -296,6 +330,28 @@ impl Sequencer {
             return Health::Ready(edge);
         }
         end_phase("stage");
+
+        // The previous pass must have published before this one commits. If it failed, its
+        // objects are restored from its staging bundle by recovery; this pass was built on the
+        // same committed tree, so it goes on if recovery finds exactly that tree.
+        if publishing.settle().await == Published::No {
+            match self.recover().await {
+                Ok(recovered)
+                    if recovered.tree_size == edge.tree_size
+                        && recovered.checkpoint == edge.checkpoint => {}
+                Ok(recovered) => {
+                    self.fail_all(
+                        jobs,
+                        "the log's committed tree changed during the pass; try again",
+                    );
+                    return Health::Ready(recovered);
+                }
+                Err(err) => {
+                    self.fail_all(jobs, &format!("log recovery failed: {err}"));
+                    return Health::NeedsRecovery;
+                }
+            }
+        }
 
         // (2) The commit point.
         match self
@@ -319,61 +375,59 @@ impl Sequencer {
                 return Health::NeedsRecovery;
             }
         }
-
         end_phase("commit");
 
-        // (3)–(5), each retried: the pass is committed, these only publish it.
+        // The pass is committed: the next one builds on it while this one publishes.
         // The previous checkpoint's bundle is no longer needed once this one is committed:
         // recovery only ever reads the trusted checkpoint's own bundle.
         let previous_staging =
             (edge.tree_size > 0).then(|| staging_path(edge.tree_size, &edge.root));
-        if let Err(err) = self.publish(&batch, previous_staging.as_deref()).await {
-            tracing::error!(error = %err, tree_size = batch.new_size,
-                "publishing a committed pass failed; recovering before the next pass");
-            self.fail_all(jobs, &format!("publishing the committed tree: {err}"));
-            return Health::NeedsRecovery;
-        }
-
-        end_phase("publish");
-        let entries = jobs.len() as u64;
-        metrics::counter!(crate::metrics::ENTRIES_TOTAL).increment(entries);
-        metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "committed").increment(1);
-        metrics::gauge!(crate::metrics::TREE_SIZE).set(batch.new_size as f64);
-
-        // (6) Answer.
-        for (job, (sct, leaf_index)) in jobs.into_iter().zip(std::mem::take(&mut batch.scts)) {
-            self.pending.answer(
-                job,
-                Ok(AddResult {
-                    sct,
-                    leaf_index,
-                    duplicate: false,
-                }),
-            );
-        }
         edge.tree_size = batch.new_size;
         edge.root = batch.root;
         edge.timestamp = batch.timestamp;
-        edge.checkpoint = batch.checkpoint.into_bytes();
-        edge.partial_data = batch.partial_data;
-        edge.issuers.extend(batch.new_issuers);
-        edge.tiles.extend(batch.hash_tiles);
+        edge.checkpoint = batch.checkpoint.clone().into_bytes();
+        edge.partial_data = std::mem::take(&mut batch.partial_data);
+        edge.issuers.extend(batch.new_issuers.drain(..));
+        edge.tiles.extend(batch.hash_tiles.drain(..));
         edge.prune_tiles();
+        publishing.start(Publication {
+            objects: self.objects.clone(),
+            state: self.state.clone(),
+            pending: self.pending.clone(),
+            batch,
+            jobs,
+            previous_staging,
+            committed_at: phase_start,
+        });
         Health::Ready(edge)
     }
 
-    /// Computes a pass in memory (no writes).
-    async fn build(&self, edge: &mut Edge, jobs: &[Job]) -> Result<Batch, String> {
+    /// Computes a pass in memory (no writes). Tiles missing from the edge's cache are read
+    /// only once the previous pass has published (they may be among its writes).
+    async fn build(
+        &self,
+        edge: &mut Edge,
+        jobs: &[Job],
+        publishing: &mut Publishing,
+    ) -> Result<Batch, String> {
         let submissions: Vec<&ValidatedSubmission> =
             jobs.iter().map(|job| &job.submission).collect();
         // One timestamp for the pass, never below the previous checkpoint's (RFC 6962 §3.5
         // timestamps of successive tree heads do not go back).
         let timestamp = now_millis().max(edge.timestamp);
         let leaves = batch::leaves(edge, &submissions, timestamp).map_err(|e| e.to_string())?;
-        let (tiles, root) = edge
-            .with_tiles(&*self.objects, |edge| batch::tree(edge, &leaves))
-            .await
-            .map_err(|err: WithTilesError<BatchError>| err.to_string())?;
+        let (tiles, root) = match batch::tree(edge, &leaves) {
+            Ok(computed) => computed,
+            Err(edge::Needs::Failed(err)) => return Err(err.to_string()),
+            Err(edge::Needs::Tiles(_)) => {
+                if publishing.settle().await == Published::No {
+                    return Err("the previous pass could not be published".to_owned());
+                }
+                edge.with_tiles(&*self.objects, |edge| batch::tree(edge, &leaves))
+                    .await
+                    .map_err(|err: WithTilesError<BatchError>| err.to_string())?
+            }
+        };
         batch::finish(
             edge,
             &submissions,
@@ -385,13 +439,99 @@ impl Sequencer {
         )
         .map_err(|e| e.to_string())
     }
+}
 
-    /// Steps (3)–(5) of a committed pass, each retried a few times.
-    async fn publish(
-        &self,
-        batch: &Batch,
-        previous_staging: Option<&str>,
-    ) -> Result<(), StorageError> {
+fn fail_all(pending: &Pending, jobs: Vec<Job>, why: &str) {
+    metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "failed").increment(1);
+    for job in jobs {
+        pending.answer(job, Err(AddError::Unavailable(why.to_owned())));
+    }
+}
+
+/// Whether a committed pass published (steps 3–5) and answered its waiters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Published {
+    Yes,
+    /// Its waiters got `Unavailable`; recovery must restore its objects before the next commit.
+    No,
+}
+
+/// The committed pass that is publishing, if any: at most one at a time.
+#[derive(Default)]
+struct Publishing(Option<tokio::task::JoinHandle<Published>>);
+
+impl Publishing {
+    fn start(&mut self, publication: Publication) {
+        debug_assert!(self.0.is_none(), "one pass publishes at a time");
+        self.0 = Some(tokio::spawn(publication.run()));
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(tokio::task::JoinHandle::is_finished)
+    }
+
+    /// Waits for the publishing pass, if any. [`Published::Yes`] when there is none.
+    async fn settle(&mut self) -> Published {
+        match self.0.take() {
+            None => Published::Yes,
+            Some(task) => task.await.unwrap_or_else(|err| {
+                // Its waiters' senders were dropped with the task: they get `Unavailable`.
+                tracing::error!(error = %err, "publishing a committed pass panicked");
+                Published::No
+            }),
+        }
+    }
+}
+
+/// Steps (3)–(6) of a committed pass, run as their own task.
+struct Publication {
+    objects: Arc<dyn ObjectStore>,
+    state: Arc<dyn TrustedState>,
+    pending: Arc<Pending>,
+    batch: Batch,
+    jobs: Vec<Job>,
+    previous_staging: Option<String>,
+    committed_at: Instant,
+}
+
+impl Publication {
+    async fn run(mut self) -> Published {
+        if let Err(err) = self.publish().await {
+            tracing::error!(error = %err, tree_size = self.batch.new_size,
+                "publishing a committed pass failed; recovering before the next pass");
+            fail_all(
+                &self.pending,
+                self.jobs,
+                &format!("publishing the committed tree: {err}"),
+            );
+            return Published::No;
+        }
+        crate::metrics::phase("publish", self.committed_at.elapsed());
+        let entries = self.jobs.len() as u64;
+        metrics::counter!(crate::metrics::ENTRIES_TOTAL).increment(entries);
+        metrics::counter!(crate::metrics::PASSES_TOTAL, "outcome" => "committed").increment(1);
+        metrics::gauge!(crate::metrics::TREE_SIZE).set(self.batch.new_size as f64);
+
+        // (6) Answer.
+        let scts = std::mem::take(&mut self.batch.scts);
+        for (job, (sct, leaf_index)) in self.jobs.into_iter().zip(scts) {
+            self.pending.answer(
+                job,
+                Ok(AddResult {
+                    sct,
+                    leaf_index,
+                    duplicate: false,
+                }),
+            );
+        }
+        Published::Yes
+    }
+
+    /// Steps (3)–(5), each retried a few times.
+    async fn publish(&self) -> Result<(), StorageError> {
+        let batch = &self.batch;
         // (3) Tiles and issuers, immutable: a retry or a recovery rewriting identical bytes
         // is a no-op. The previous pass's staging bundle goes too, so bundles do not pile up.
         // These writes are independent (the staging bundle holds them all, and readers only
@@ -405,7 +545,7 @@ impl Sequencer {
                 .iter()
                 .map(|(path, bytes)| self.objects.put(path, bytes.clone(), PutMode::Immutable));
             let delete = async {
-                match previous_staging {
+                match &self.previous_staging {
                     Some(previous) => self.objects.delete(previous).await,
                     None => Ok(()),
                 }
