@@ -78,10 +78,31 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
             describe();
+            start_upkeep(handle.clone()).map_err(|e| format!("starting metrics upkeep: {e}"))?;
             Ok(handle)
         })
         .clone()
         .map_err(MetricsError)
+}
+
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds histogram samples into their buckets every [`UPKEEP_INTERVAL`], on a thread of its
+/// own (it outlives any one runtime). The recorder keeps every sample until an upkeep, and
+/// only rendering `/metrics` ran one: with nobody scraping, each certificate's latency sample
+/// stayed in memory for good (8 bytes and change each: ~2.5 MiB a minute at 5,000
+/// certificates/s).
+fn start_upkeep(handle: PrometheusHandle) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        })
+        .map(drop)
 }
 
 fn describe() {
