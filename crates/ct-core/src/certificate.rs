@@ -134,6 +134,17 @@ pub fn precert_entry_from_precertificate(
     precertificate_der: &[u8],
     issuer_certificate_der: &[u8],
 ) -> Result<PreCert, CtError> {
+    precert_entry_with_issuer_key_hash(precertificate_der, issuer_key_hash(issuer_certificate_der)?)
+}
+
+/// [`precert_entry_from_precertificate`] for a caller that already has the issuer's key hash
+/// ([`issuer_key_hash_of_spki`] of the issuer's SubjectPublicKeyInfo) and has refused
+/// Precertificate Signing Certificates as issuers itself: a log that parsed the whole chain to
+/// validate it.
+pub fn precert_entry_with_issuer_key_hash(
+    precertificate_der: &[u8],
+    issuer_key_hash: [u8; 32],
+) -> Result<PreCert, CtError> {
     let cert = CertificateFields::from_der(precertificate_der)?;
     let poison = cert
         .tbs_certificate
@@ -145,7 +156,7 @@ pub fn precert_entry_from_precertificate(
         return Err(CtError::PoisonNotNull);
     }
     Ok(PreCert {
-        issuer_key_hash: issuer_key_hash(issuer_certificate_der)?,
+        issuer_key_hash,
         tbs_certificate: cert.tbs_certificate.into_der_without(POISON_OID)?,
     })
 }

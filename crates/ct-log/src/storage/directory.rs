@@ -31,7 +31,8 @@ use super::{
 /// takes it before touching `objects/`, so a second open of the same directory — from another
 /// process or this one — fails with [`StorageError::AlreadyOpen`] instead of racing the first.
 ///
-/// All I/O runs on tokio's blocking pool; methods must be called inside a tokio runtime.
+/// All I/O but dedup lookups runs on tokio's blocking pool; methods must be called inside a
+/// tokio runtime.
 pub struct DirectoryStore {
     shared: Arc<Shared>,
 }
@@ -178,9 +179,12 @@ impl TrustedState for DirectoryStore {
         Box::pin(blocking(move || shared.state.put_dedup(&entries)))
     }
 
+    /// Runs on the caller's thread, not the blocking pool: a point lookup reads a few pages,
+    /// normally from redb's cache or the OS page cache, in a few microseconds, while the hop
+    /// to the blocking pool and back cost more than the lookup (two thread wake-ups per
+    /// submission; ~10 % of the log's CPU at 7,000 `add-pre-chain`/s). Reads run alongside
+    /// the sequencer's write transactions (redb is MVCC).
     fn get_dedup<'a>(&'a self, key: &'a DedupKey) -> StorageFuture<'a, Option<DedupValue>> {
-        let shared = Arc::clone(&self.shared);
-        let key = *key;
-        Box::pin(blocking(move || shared.state.get_dedup(&key)))
+        Box::pin(std::future::ready(self.shared.state.get_dedup(key)))
     }
 }

@@ -265,6 +265,22 @@ fn validate_with(
         }
     }
 
+    // The PreCert's issuer_key_hash is the hash of the issuer's SubjectPublicKeyInfo, which
+    // parsing computed; step 3 refused Precertificate Signing Certificates among the submitted
+    // issuers, and an accepted root that is one is a configuration error.
+    let issuer_key_hash = match parsed.get(1) {
+        Some(issuer)
+            if submitted < 2
+                && issuer.is_precert_signing_certificate(CertPosition::AcceptedRoot)? =>
+        {
+            return Err(SubmissionError::Internal(
+                "the accepted root that issued this chain is a Precertificate Signing Certificate"
+                    .into(),
+            ));
+        }
+        Some(issuer) => Some(issuer.spki_sha256),
+        None => None,
+    };
     let appended_root = (parsed.len() > submitted)
         .then(|| parsed.last().map(|root| root.der.to_vec()))
         .flatten();
@@ -275,7 +291,7 @@ fn validate_with(
     let entry = match kind {
         SubmissionKind::Chain => SignedEntry::X509(certificate.clone()),
         SubmissionKind::PreChain => {
-            SignedEntry::Precert(precert_entry(&certificate, issuers.first())?)
+            SignedEntry::Precert(precert_entry(&certificate, issuer_key_hash)?)
         }
     };
     Ok(ValidatedSubmission {
@@ -517,18 +533,17 @@ fn verify_signature(
 /// issuer's key; chain validation has already checked everything it could refuse.
 fn precert_entry(
     precertificate: &[u8],
-    issuer: Option<&Vec<u8>>,
+    issuer_key_hash: Option<[u8; 32]>,
 ) -> Result<PreCert, SubmissionError> {
-    let issuer = issuer.ok_or_else(|| {
+    let issuer_key_hash = issuer_key_hash.ok_or_else(|| {
         SubmissionError::Internal("a validated precertificate chain has no issuer".into())
     })?;
-    ct_core::certificate::precert_entry_from_precertificate(precertificate, issuer).map_err(|e| {
-        match e {
+    ct_core::certificate::precert_entry_with_issuer_key_hash(precertificate, issuer_key_hash)
+        .map_err(|e| match e {
             CtError::Der(e) => SubmissionError::MalformedCertificate {
                 position: CertPosition::Submitted(0),
                 reason: e.to_string(),
             },
             other => SubmissionError::Internal(other.to_string()),
-        }
-    })
+        })
 }
