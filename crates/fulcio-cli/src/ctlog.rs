@@ -8,7 +8,7 @@ use std::{
 };
 
 use clap::{Args, Subcommand};
-use ct_log::log::BatchConfig;
+use ct_log::{log::BatchConfig, storage::DirectoryStore};
 use fulcio_server::ct_embedded::{
     DEFAULT_ORIGIN, DirectoryLogOptions, SIGNING_KEY_FILE, bind_log_listener, open_directory_log,
     roots_from_pem_file, serve_log,
@@ -104,14 +104,15 @@ pub enum CtlogCommandError {
 }
 
 /// The options of a directory-backed log, for `fulcio ctlog serve` and the log `fulcio serve`
-/// embeds: the signing key defaults to [`SIGNING_KEY_FILE`] in the data directory, and a pass
-/// commits at least one entry.
+/// embeds: the signing key defaults to [`SIGNING_KEY_FILE`] in the data directory, a pass
+/// commits at least one entry, and the trusted state's cache is sized for the role.
 pub(crate) fn directory_log_options(
     data_dir: &Path,
     key: Option<&Path>,
     origin: String,
     batch_max_entries: usize,
     batch_max_delay: Duration,
+    embedded: bool,
 ) -> DirectoryLogOptions {
     DirectoryLogOptions {
         data_dir: data_dir.to_path_buf(),
@@ -121,6 +122,11 @@ pub(crate) fn directory_log_options(
             max_entries: batch_max_entries.max(1),
             max_delay: batch_max_delay,
             ..BatchConfig::default()
+        },
+        state_cache_bytes: if embedded {
+            DirectoryStore::EMBEDDED_CACHE_BYTES
+        } else {
+            DirectoryStore::DEFAULT_CACHE_BYTES
         },
     }
 }
@@ -134,6 +140,7 @@ pub async fn serve(args: CtlogServeArgs) -> Result<(), CtlogCommandError> {
         args.origin.clone(),
         args.batch_max_entries,
         args.batch_max_delay,
+        false,
     );
     let log = open_directory_log(&options, roots).await?;
     let address = format!("{}:{}", args.host, args.port);

@@ -249,6 +249,7 @@ async fn run(args: RunArgs) -> Result<(), DevError> {
         DEFAULT_ORIGIN.to_owned(),
         512,
         Duration::from_millis(25),
+        true,
     );
     let log = open_directory_log(
         &log_options,

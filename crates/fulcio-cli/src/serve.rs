@@ -641,6 +641,7 @@ async fn embedded_ct_log(
         origin,
         args.ct_log_batch_max_entries,
         args.ct_log_batch_max_delay,
+        true,
     );
     let log = open_directory_log(&options, roots)
         .await

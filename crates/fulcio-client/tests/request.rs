@@ -67,6 +67,7 @@ impl TestCa {
                 key_path: dir.path().join("ct-key.pem"),
                 origin: "request-test-log".into(),
                 batch: Default::default(),
+                state_cache_bytes: ct_embedded::EMBEDDED_STATE_CACHE_BYTES,
             };
             let roots = ct_embedded::roots_from_der(vec![chain.last().unwrap().clone()]).unwrap();
             let log = ct_embedded::open_directory_log(&options, roots)

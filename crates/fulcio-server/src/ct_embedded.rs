@@ -34,6 +34,10 @@ pub const DEFAULT_ORIGIN: &str = "fulcio-rs-ct-log";
 /// that verify SCTs (`--ct-log-public-key-path`, sigstore clients' trusted root).
 pub const PUBLIC_KEY_FILE: &str = "log-public-key.pem";
 
+/// The trusted-state cache of the log `fulcio serve` embeds
+/// ([`DirectoryStore::EMBEDDED_CACHE_BYTES`]).
+pub const EMBEDDED_STATE_CACHE_BYTES: usize = DirectoryStore::EMBEDDED_CACHE_BYTES;
+
 /// The default name of the signing key file inside the data directory.
 pub const SIGNING_KEY_FILE: &str = "log-key.pem";
 
@@ -145,6 +149,10 @@ pub struct DirectoryLogOptions {
     pub origin: String,
     /// Group commit limits.
     pub batch: BatchConfig,
+    /// The trusted-state database's page cache ([`DirectoryStore::DEFAULT_CACHE_BYTES`] for a
+    /// standalone log, [`DirectoryStore::EMBEDDED_CACHE_BYTES`] for the one `fulcio serve`
+    /// embeds).
+    pub state_cache_bytes: usize,
 }
 
 /// Opens (or creates) a log in `options.data_dir` accepting chains to `roots`, and writes its
@@ -155,7 +163,7 @@ pub async fn open_directory_log(
 ) -> Result<Arc<Log>, EmbeddedLogError> {
     // The store first: it takes the directory's lock, so a second process fails here instead
     // of racing this one to generate the key.
-    let store = DirectoryStore::open(&options.data_dir)
+    let store = DirectoryStore::open_with_cache(&options.data_dir, options.state_cache_bytes)
         .await
         .map_err(|source| EmbeddedLogError::DataDir {
             dir: options.data_dir.clone(),

@@ -38,18 +38,12 @@ fn db_error<E: Into<redb::Error>>(op: &'static str) -> impl FnOnce(E) -> Storage
     }
 }
 
-/// redb's page cache. Its default is 1 GiB, and the dedup table gains an entry per logged
-/// certificate, so under steady load the cache — and the process's RSS — grew by ~35 MiB a
-/// minute until it reached that size (a soak at 2,500 certificates/s). Dedup lookups are point
-/// reads on recent keys; 32 MiB keeps the hot pages, and the OS page cache backs the rest.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
-
 impl RedbState {
     /// Opens (creating if needed) the database at `path`, taking redb's exclusive file lock.
     /// `Ok(None)` means another handle holds the lock.
-    pub(super) fn open(path: &Path) -> Result<Option<Self>, StorageError> {
+    pub(super) fn open(path: &Path, cache_bytes: usize) -> Result<Option<Self>, StorageError> {
         let mut builder = Database::builder();
-        builder.set_cache_size(CACHE_BYTES);
+        builder.set_cache_size(cache_bytes);
         // Called repeatedly with the progress of a repair; say once that one is under way.
         let announced = AtomicBool::new(false);
         builder.set_repair_callback(move |_session| {
