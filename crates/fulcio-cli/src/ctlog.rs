@@ -85,6 +85,19 @@ pub struct CtlogServeArgs {
     /// closes earlier once no entry arrived for a sixteenth of this
     #[arg(long = "batch-max-delay", env = "FULCIO_CTLOG_SERVE_BATCH_MAX_DELAY", default_value = "25ms", value_parser = duration)]
     pub batch_max_delay: Duration,
+
+    /// Serve Prometheus metrics at /metrics on this port (the log's ct_log_* series and the
+    /// process's); off unless given (0: chosen by the OS)
+    #[arg(long = "metrics-port", env = "FULCIO_CTLOG_SERVE_METRICS_PORT")]
+    pub metrics_port: Option<u16>,
+
+    /// The host the metrics port listens on
+    #[arg(
+        long = "metrics-host",
+        env = "FULCIO_CTLOG_SERVE_METRICS_HOST",
+        default_value = "0.0.0.0"
+    )]
+    pub metrics_host: String,
 }
 
 /// Why `fulcio ctlog serve` could not start.
@@ -93,6 +106,9 @@ pub enum CtlogCommandError {
     /// The log could not be opened.
     #[error("{0}")]
     Log(#[from] fulcio_server::ct_embedded::EmbeddedLogError),
+    /// The metrics recorder could not be installed.
+    #[error("{0}")]
+    Metrics(#[from] fulcio_server::metrics::MetricsError),
     /// The listener could not be bound or failed.
     #[error("CT log listener {address}: {source}")]
     Listen {
@@ -131,6 +147,34 @@ pub(crate) fn directory_log_options(
     }
 }
 
+/// Serves `/metrics` on `host:port` for the rest of the process's life, after printing
+/// `fulcio: serving metrics on <address>` (before the log's own start-up line).
+async fn serve_metrics(host: &str, port: u16) -> Result<(), CtlogCommandError> {
+    let handle = fulcio_server::metrics::install_for_ct_log()?;
+    let address = format!("{host}:{port}");
+    let (listener, addr) =
+        bind_log_listener(host, port)
+            .await
+            .map_err(|source| CtlogCommandError::Listen {
+                address: address.clone(),
+                source,
+            })?;
+    eprintln!("fulcio: serving metrics on {addr}");
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let handle = handle.clone();
+            async move { fulcio_server::metrics::render(&handle) }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, %address, "the metrics listener failed");
+        }
+    });
+    Ok(())
+}
+
 /// Runs `fulcio ctlog serve` until SIGINT or SIGTERM.
 pub async fn serve(args: CtlogServeArgs) -> Result<(), CtlogCommandError> {
     let roots = roots_from_pem_file(&args.roots)?;
@@ -143,6 +187,9 @@ pub async fn serve(args: CtlogServeArgs) -> Result<(), CtlogCommandError> {
         false,
     );
     let log = open_directory_log(&options, roots).await?;
+    if let Some(port) = args.metrics_port {
+        serve_metrics(&args.metrics_host, port).await?;
+    }
     let address = format!("{}:{}", args.host, args.port);
     let (listener, addr) = bind_log_listener(&args.host, args.port)
         .await

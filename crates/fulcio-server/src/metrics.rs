@@ -57,6 +57,17 @@ static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 /// the build-info gauge; later calls return the same handle (several servers in one test
 /// process share it).
 pub fn install() -> Result<PrometheusHandle, MetricsError> {
+    install_with(describe)
+}
+
+/// The recorder for a process that runs only a CT log (`fulcio ctlog serve`): the log's
+/// `ct_log_*` metrics and the process collector, without Fulcio's series. The first of
+/// [`install`] and this to run in a process decides which series are described.
+pub fn install_for_ct_log() -> Result<PrometheusHandle, MetricsError> {
+    install_with(ct_log::metrics::describe)
+}
+
+fn install_with(describe: fn()) -> Result<PrometheusHandle, MetricsError> {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()

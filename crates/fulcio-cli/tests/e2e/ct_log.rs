@@ -343,6 +343,10 @@ async fn standalone_ctlog_serve_as_an_external_log() {
         roots.as_os_str(),
         "--data-dir".as_ref(),
         log_dir.path().as_os_str(),
+        "--metrics-host".as_ref(),
+        "127.0.0.1".as_ref(),
+        "--metrics-port".as_ref(),
+        "0".as_ref(),
     ])
     .await;
     let public_key_path = log_dir.path().join("log-public-key.pem");
@@ -369,6 +373,27 @@ async fn standalone_ctlog_serve_as_an_external_log() {
     let sth = verified_sth(&log.url(), &key, DEFAULT_ORIGIN).await;
     assert_eq!(sth.tree_head.tree_size, 1);
     assert_included(&log.url(), &leaf, &sth).await;
+
+    // --metrics-port: the log's series, and none of Fulcio's.
+    let metrics_url = log.metrics_url().expect("the metrics start-up line");
+    let metrics = reqwest::get(format!("{metrics_url}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    assert!(
+        metrics.lines().any(|line| line == "ct_log_entries_total 1"),
+        "one entry counted:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("ct_log_pass_seconds_bucket{phase=\"commit\""),
+        "pass phases:\n{metrics}"
+    );
+    assert!(
+        !metrics.contains("fulcio_new_certs"),
+        "no Fulcio series in a CT log process:\n{metrics}"
+    );
     server.stop().await;
     log.stop().await;
 }

@@ -339,6 +339,7 @@ impl FulcioServer {
 pub struct CtlogServer {
     child: Child,
     addr: String,
+    metrics_addr: Option<String>,
 }
 
 impl CtlogServer {
@@ -355,10 +356,15 @@ impl CtlogServer {
             .expect("spawning fulcio ctlog serve");
         let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
         let mut log = String::new();
+        let mut metrics_addr = None;
         let ready = tokio::time::timeout(STARTUP_LIMIT, async {
             while let Ok(Some(line)) = lines.next_line().await {
                 log.push_str(&line);
                 log.push('\n');
+                // With --metrics-port, its line comes first.
+                if let Some(addr) = line.strip_prefix("fulcio: serving metrics on ") {
+                    metrics_addr = Some(addr.trim().to_owned());
+                }
                 if let Some(addr) = line.strip_prefix("fulcio: serving CT log on ") {
                     return Some(addr.trim().to_owned());
                 }
@@ -370,7 +376,18 @@ impl CtlogServer {
             panic!("fulcio ctlog serve did not start; stderr:\n{log}");
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        CtlogServer { child, addr }
+        CtlogServer {
+            child,
+            addr,
+            metrics_addr,
+        }
+    }
+
+    /// The metrics base URL, when started with `--metrics-port`.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr
+            .as_ref()
+            .map(|addr| format!("http://{addr}"))
     }
 
     /// The log's base URL.
