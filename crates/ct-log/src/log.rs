@@ -225,14 +225,13 @@ impl Log {
     ) -> Result<AddResult, AddError> {
         let config = &self.config;
         let submission = submission::validate_own(kind, chain, &config.roots, &config.policy)?;
-        if let Some(follower) = self.pending.follow(&submission.dedup_key) {
-            return receive(follower).await;
-        }
+        // `enqueue` joins an identical pending submission itself; with no index lookup in
+        // between there is nothing to check first.
         self.enqueue(submission).await
     }
 
-    /// Queues a validated submission that is neither pending nor logged, and waits for its
-    /// SCT (or joins an identical submission queued in the meantime).
+    /// Queues a validated submission, or joins an identical one that is pending, and waits
+    /// for its SCT.
     async fn enqueue(
         &self,
         submission: submission::ValidatedSubmission,

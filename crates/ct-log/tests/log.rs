@@ -14,7 +14,7 @@ use ct_log::storage::{
     TrustedState,
 };
 use ct_log::submission::SubmissionKind;
-use log_support::{Fixture, add_all, by_count, check_log};
+use log_support::{Fixture, add_all, add_all_own, by_count, check_log};
 use tokio::sync::{Notify, Semaphore};
 
 fn memory() -> (
@@ -24,6 +24,24 @@ fn memory() -> (
 ) {
     let store = Arc::new(MemoryStore::new());
     (store.clone(), store.clone(), store)
+}
+
+/// Opens a log over `objects` and `state` whose passes commit `max_entries` entries.
+async fn open_log(
+    fixture: &Fixture,
+    max_entries: usize,
+    objects: &Arc<dyn ObjectStore>,
+    state: &Arc<dyn TrustedState>,
+) -> Arc<Log> {
+    Arc::new(
+        Log::open(
+            fixture.config(by_count(max_entries)),
+            objects.clone(),
+            state.clone(),
+        )
+        .await
+        .unwrap(),
+    )
 }
 
 /// Deletes every staging bundle, so a lost or altered tile cannot be restored from one.
@@ -52,11 +70,7 @@ async fn assert_refuses_as_corrupt(
 async fn concurrent_adds_are_all_included_with_valid_scts() {
     let fixture = Fixture::new();
     let (_, objects, state) = memory();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(16)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 16, &objects, &state).await;
     let empty = check_log(&fixture, &*objects, &*state, &[], None).await;
     assert_eq!(empty.size, 0);
 
@@ -131,11 +145,7 @@ async fn a_full_batch_is_one_checkpoint_and_slow_entries_one_each() {
 async fn duplicates_get_the_same_entry_and_the_log_does_not_grow() {
     let fixture = Fixture::new();
     let (_, objects, state) = memory();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 2, &objects, &state).await;
     let chains = fixture.precert_chains(2).await;
     // A, A, B: the second A follows the pending one or hits the index.
     let results = add_all(
@@ -174,22 +184,11 @@ async fn duplicates_get_the_same_entry_and_the_log_does_not_grow() {
 async fn add_own_logs_like_add_and_records_the_index() {
     let fixture = Fixture::new();
     let (_, objects, state) = memory();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 2, &objects, &state).await;
     let chains = fixture.precert_chains(2).await;
-    let tasks: Vec<_> = chains
-        .iter()
-        .map(|chain| {
-            let (log, chain) = (log.clone(), chain.clone());
-            tokio::spawn(async move { log.add_own(SubmissionKind::PreChain, chain).await })
-        })
-        .collect();
     let mut answered = Vec::new();
-    for (task, chain) in tasks.into_iter().zip(&chains) {
-        let result = task.await.unwrap().unwrap();
+    for (chain, result) in chains.iter().zip(add_all_own(&log, &chains).await) {
+        let result = result.unwrap();
         assert!(!result.duplicate);
         answered.push((fixture.entry_of(chain), result));
     }
@@ -293,11 +292,7 @@ async fn a_pass_commits_after_the_previous_pass_failed_to_publish() {
     });
     let objects: Arc<dyn ObjectStore> = held.clone();
     let state: Arc<dyn TrustedState> = memory.clone();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 2, &objects, &state).await;
     let chains = fixture.precert_chains(6).await;
     let mut answered = Vec::new();
     for (chain, result) in chains[..2].iter().zip(add_all(&log, &chains[..2]).await) {
@@ -525,11 +520,7 @@ async fn another_writer_stops_the_sequencer() {
 async fn a_lost_tile_without_its_staging_bundle_refuses_to_start() {
     let fixture = Fixture::new();
     let (memory, objects, state) = memory();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 3, &objects, &state).await;
     add_all(&log, &fixture.precert_chains(3).await).await;
     log.shutdown().await;
     drop(log);
@@ -555,11 +546,7 @@ async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
     let mut stores = Vec::new();
     for _ in 0..2 {
         let (memory, objects, state) = memory();
-        let log = Arc::new(
-            Log::open(fixture.config(by_count(3)), objects.clone(), state.clone())
-                .await
-                .unwrap(),
-        );
+        let log = open_log(&fixture, 3, &objects, &state).await;
         add_all(&log, &fixture.precert_chains(3).await).await;
         log.shutdown().await;
         stores.push((memory, objects, state));
@@ -583,11 +570,7 @@ async fn a_data_tile_that_does_not_match_its_hashes_refuses_to_start() {
 async fn only_the_latest_staging_bundle_is_kept() {
     let fixture = Fixture::new();
     let (memory, objects, state) = memory();
-    let log = Arc::new(
-        Log::open(fixture.config(by_count(2)), objects.clone(), state.clone())
-            .await
-            .unwrap(),
-    );
+    let log = open_log(&fixture, 2, &objects, &state).await;
     for _ in 0..3 {
         add_all(&log, &fixture.precert_chains(2).await).await;
     }

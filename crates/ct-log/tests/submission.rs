@@ -54,6 +54,14 @@ fn ephemeral_ca(kind: KeyKind) -> CertificateAuthority {
     CertificateAuthority::new(ephemeral::generate(kind).unwrap())
 }
 
+/// `certificate` with one bit of its signature flipped: the last byte of a certificate is
+/// inside its signature, which the DER parser does not look into.
+fn with_signature_byte_flipped(certificate: &[u8]) -> Vec<u8> {
+    let mut tampered = certificate.to_vec();
+    *tampered.last_mut().unwrap() ^= 0x01;
+    tampered
+}
+
 fn roots_of(ca: &CertificateAuthority) -> Roots {
     Roots::from_der(ca.current().chain().last().cloned()).unwrap()
 }
@@ -687,10 +695,7 @@ async fn bad_signatures_are_refused() {
         .await
         .unwrap();
     let roots = roots_of(&ca);
-    // The last byte of a certificate is inside its signature, which the DER parser does not
-    // look into.
-    let mut tampered = precert.der.clone();
-    *tampered.last_mut().unwrap() ^= 0x01;
+    let tampered = with_signature_byte_flipped(&precert.der);
 
     assert_eq!(
         validate_default(
@@ -715,8 +720,7 @@ async fn bad_signatures_are_refused() {
     let root = fixtures::root("Root");
     let intermediate = fixtures::intermediate("CA", &[Eku::CodeSigning], &root);
     let leaf = fixtures::leaf(&[Eku::CodeSigning], false, &intermediate);
-    let mut tampered = der(&intermediate);
-    *tampered.last_mut().unwrap() ^= 0x01;
+    let tampered = with_signature_byte_flipped(&der(&intermediate));
     assert_eq!(
         validate_default(
             SubmissionKind::Chain,
@@ -749,8 +753,7 @@ async fn validate_own_skips_signature_checks_only() {
     assert_eq!(own, checked);
 
     // A signature byte flipped: `validate` refuses it, `validate_own` does not look.
-    let mut tampered = precert.der.clone();
-    *tampered.last_mut().unwrap() ^= 0x01;
+    let tampered = with_signature_byte_flipped(&precert.der);
     let tampered_chain = with_chain(&tampered, precert.chain());
     assert!(matches!(
         validate(

@@ -107,12 +107,34 @@ pub async fn add_all(
     log: &Arc<Log>,
     chains: &[Vec<Vec<u8>>],
 ) -> Vec<Result<AddResult, ct_log::log::AddError>> {
+    add_each(log, chains, false).await
+}
+
+/// [`add_all`] through `Log::add_own`, as the CA embedding the log submits.
+pub async fn add_all_own(
+    log: &Arc<Log>,
+    chains: &[Vec<Vec<u8>>],
+) -> Vec<Result<AddResult, ct_log::log::AddError>> {
+    add_each(log, chains, true).await
+}
+
+async fn add_each(
+    log: &Arc<Log>,
+    chains: &[Vec<Vec<u8>>],
+    own: bool,
+) -> Vec<Result<AddResult, ct_log::log::AddError>> {
     let tasks: Vec<_> = chains
         .iter()
         .cloned()
         .map(|chain| {
             let log = log.clone();
-            tokio::spawn(async move { log.add(SubmissionKind::PreChain, chain).await })
+            tokio::spawn(async move {
+                if own {
+                    log.add_own(SubmissionKind::PreChain, chain).await
+                } else {
+                    log.add(SubmissionKind::PreChain, chain).await
+                }
+            })
         })
         .collect();
     let mut out = Vec::with_capacity(tasks.len());
