@@ -2,6 +2,7 @@
 //! certificates and precertificates (Fulcio spec §4.1, §5).
 
 mod chain;
+pub(crate) use chain::subject_key_identifier;
 
 use std::{sync::Arc, time::SystemTime};
 

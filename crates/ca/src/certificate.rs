@@ -205,13 +205,7 @@ pub(crate) fn leaf_tbs(
 
     let mut extensions = vec![
         key_usage_extension(key_usage::DIGITAL_SIGNATURE)?,
-        extension(
-            OID_EXT_KEY_USAGE,
-            false,
-            ExtendedKeyUsage(vec![OID_CODE_SIGNING])
-                .to_der()
-                .map_err(encoding)?,
-        )?,
+        code_signing_extended_key_usage_extension()?,
         // Released upstream versions (≤ v1.8.8) put a SHA-1 key identifier on every leaf; the
         // certificate specification still requires one.
         subject_key_identifier_extension(&subject_key.spki_der)?,

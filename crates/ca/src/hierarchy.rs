@@ -16,9 +16,7 @@ use std::time::{Duration, SystemTime};
 use const_oid::ObjectIdentifier;
 use der::{Any, DateTime, Encode, Tag, asn1::SetOfVec};
 use x509_cert::{attr::AttributeTypeAndValue, time::Validity};
-use x509_parser::{
-    certificate::X509Certificate, extensions::ParsedExtension, prelude::FromDer, x509::X509Name,
-};
+use x509_parser::{certificate::X509Certificate, prelude::FromDer, x509::X509Name};
 
 use crate::{
     CaError, ClientPublicKey, Signer,
@@ -279,7 +277,7 @@ pub async fn intermediate(
         certificate::ca_basic_constraints_extension(Some(0))?,
         certificate::subject_key_identifier_extension(&spki)?,
     ];
-    if let Some(key_identifier) = subject_key_identifier(&issuer) {
+    if let Some(key_identifier) = crate::authority::subject_key_identifier(&issuer) {
         extensions.push(certificate::authority_key_identifier_extension(
             &key_identifier,
         )?);
@@ -305,16 +303,6 @@ fn checked_key(spki_der: &[u8], whose: &str) -> Result<Vec<u8>, CaError> {
     key.check_strength()
         .map_err(|e| CaError::InvalidCa(format!("{whose}: public key: {e}")))?;
     Ok(key.spki_der)
-}
-
-fn subject_key_identifier(certificate: &X509Certificate<'_>) -> Option<Vec<u8>> {
-    certificate
-        .extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-            _ => None,
-        })
 }
 
 fn whole(duration: Duration) -> Duration {

@@ -255,7 +255,8 @@ fn has_explicit_code_signing(certificate: &X509Certificate<'_>) -> Result<bool, 
         .is_some_and(|eku| eku.value.code_signing))
 }
 
-fn subject_key_identifier(certificate: &X509Certificate<'_>) -> Option<Vec<u8>> {
+/// The certificate's subjectKeyIdentifier, if it has one.
+pub(crate) fn subject_key_identifier(certificate: &X509Certificate<'_>) -> Option<Vec<u8>> {
     certificate
         .extensions()
         .iter()
