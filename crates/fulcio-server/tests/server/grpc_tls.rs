@@ -117,6 +117,38 @@ async fn start_split(issuer: &FakeIssuer, tls: GrpcTls) -> RunningServer {
         .unwrap()
 }
 
+/// A split-port server serving gRPC with TLS from (and watching) `files`.
+async fn start_watched(issuer: &FakeIssuer, files: &TlsFiles) -> RunningServer {
+    start_split(
+        issuer,
+        GrpcTls::from_files(&files.cert, &files.key).unwrap(),
+    )
+    .await
+}
+
+/// A fake OIDC issuer, a test CA, and certificate files holding one of its server pairs.
+struct Fixture {
+    issuer: FakeIssuer,
+    ca: TestCa,
+    pair: ServerPair,
+    files: TlsFiles,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let issuer = FakeIssuer::start().await;
+        let ca = TestCa::new("grpc tls root");
+        let pair = ca.server_pair();
+        let files = TlsFiles::new(&pair);
+        Fixture {
+            issuer,
+            ca,
+            pair,
+            files,
+        }
+    }
+}
+
 /// A tonic channel over TLS trusting only `root_pem`.
 async fn tls_channel(port: u16, root_pem: &str) -> Result<Channel, tonic::transport::Error> {
     let tls = ClientTlsConfig::new()
@@ -127,6 +159,16 @@ async fn tls_channel(port: u16, root_pem: &str) -> Result<Channel, tonic::transp
         .tls_config(tls)?
         .connect()
         .await
+}
+
+/// `GetTrustBundle` over a new TLS channel to `port` trusting `root_pem`, which must succeed.
+async fn trust_bundle_over_tls(port: u16, root_pem: &str) -> v2::TrustBundle {
+    let channel = tls_channel(port, root_pem).await.unwrap();
+    v2::ca_client::CaClient::new(channel)
+        .get_trust_bundle(v2::GetTrustBundleRequest {})
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 fn v2_request(key: &ClientKey, email: &str) -> v2::CreateSigningCertificateRequest {
@@ -189,9 +231,9 @@ async fn wait_for_reload(certificate: &TlsCertificate, done: impl Fn(ReloadCount
 
 #[tokio::test]
 async fn grpc_over_tls_serves_trust_bundle_and_issues() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
     let server = Server::builder(issuance(&issuer))
         .split(local(), local())
         .metrics(Some(local()))
@@ -255,9 +297,9 @@ async fn grpc_over_tls_serves_trust_bundle_and_issues() {
 
 #[tokio::test]
 async fn cleartext_and_untrusting_clients_fail_against_the_tls_port() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
     let tls = GrpcTls::fixed(TlsCertificate::load(&files.cert, &files.key).unwrap());
     let server = start_split(&issuer, tls).await;
     let port = server.grpc_addr.port();
@@ -283,24 +325,16 @@ async fn cleartext_and_untrusting_clients_fail_against_the_tls_port() {
     assert!(result.is_err(), "untrusted server certificate accepted");
 
     // The right root still works on the same server.
-    let channel = tls_channel(port, &ca.pem()).await.unwrap();
-    v2::ca_client::CaClient::new(channel)
-        .get_trust_bundle(v2::GetTrustBundleRequest {})
-        .await
-        .unwrap();
+    trust_bundle_over_tls(port, &ca.pem()).await;
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn only_tls_1_3_with_h2_is_offered() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
-    let server = start_split(
-        &issuer,
-        GrpcTls::from_files(&files.cert, &files.key).unwrap(),
-    )
-    .await;
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
+    let server = start_watched(&issuer, &files).await;
     let port = server.grpc_addr.port();
     let name = ServerName::try_from("localhost").unwrap();
 
@@ -329,11 +363,7 @@ async fn replaced_certificate_is_presented_to_new_connections() {
     let old = old_ca.server_pair();
     let new = new_ca.server_pair();
     let files = TlsFiles::new(&old);
-    let server = start_split(
-        &issuer,
-        GrpcTls::from_files(&files.cert, &files.key).unwrap(),
-    )
-    .await;
+    let server = start_watched(&issuer, &files).await;
     let port = server.grpc_addr.port();
     let certificate = server.grpc_tls().unwrap().certificate().clone();
     let both = [old_ca.der(), new_ca.der()];
@@ -352,11 +382,7 @@ async fn replaced_certificate_is_presented_to_new_connections() {
     wait_for_reload(&certificate, |c| c.succeeded >= 1).await;
 
     assert_eq!(peer_leaf(port, &both).await, new.leaf_der);
-    let channel = tls_channel(port, &new_ca.pem()).await.unwrap();
-    v2::ca_client::CaClient::new(channel)
-        .get_trust_bundle(v2::GetTrustBundleRequest {})
-        .await
-        .unwrap();
+    trust_bundle_over_tls(port, &new_ca.pem()).await;
     before
         .get_trust_bundle(v2::GetTrustBundleRequest {})
         .await
@@ -366,15 +392,13 @@ async fn replaced_certificate_is_presented_to_new_connections() {
 
 #[tokio::test]
 async fn broken_or_mismatched_replacement_keeps_the_old_certificate() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let old = ca.server_pair();
-    let files = TlsFiles::new(&old);
-    let server = start_split(
-        &issuer,
-        GrpcTls::from_files(&files.cert, &files.key).unwrap(),
-    )
-    .await;
+    let Fixture {
+        issuer,
+        ca,
+        pair: old,
+        files,
+    } = Fixture::new().await;
+    let server = start_watched(&issuer, &files).await;
     let port = server.grpc_addr.port();
     let certificate = server.grpc_tls().unwrap().certificate().clone();
 
@@ -392,11 +416,7 @@ async fn broken_or_mismatched_replacement_keeps_the_old_certificate() {
     assert_eq!(certificate.reload_counts().succeeded, 0);
     assert_eq!(peer_leaf(port, &[ca.der()]).await, old.leaf_der);
 
-    let channel = tls_channel(port, &ca.pem()).await.unwrap();
-    v2::ca_client::CaClient::new(channel)
-        .get_trust_bundle(v2::GetTrustBundleRequest {})
-        .await
-        .unwrap();
+    trust_bundle_over_tls(port, &ca.pem()).await;
 
     // Completing the rotation is picked up.
     TlsFiles::replace(&files.key, &other.key_pem);
@@ -407,9 +427,9 @@ async fn broken_or_mismatched_replacement_keeps_the_old_certificate() {
 
 #[tokio::test]
 async fn bad_files_at_start_are_clear_errors() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
     let dir = tempfile::tempdir().unwrap();
     let bind = |cert: PathBuf, key: PathBuf| {
         Server::builder(issuance(&issuer))
@@ -450,9 +470,9 @@ async fn bad_files_at_start_are_clear_errors() {
 
 #[tokio::test]
 async fn duplex_port_is_tls_for_grpc_and_http() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
     let server = Server::builder(issuance(&issuer))
         .duplex(local())
         .metrics(Some(local()))
@@ -471,12 +491,7 @@ async fn duplex_port_is_tls_for_grpc_and_http() {
         )
     );
 
-    let channel = tls_channel(port, &ca.pem()).await.unwrap();
-    let bundle = v2::ca_client::CaClient::new(channel)
-        .get_trust_bundle(v2::GetTrustBundleRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let bundle = trust_bundle_over_tls(port, &ca.pem()).await;
     assert_eq!(bundle.chains.len(), 1);
 
     let root = reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap();
@@ -509,27 +524,18 @@ async fn duplex_port_is_tls_for_grpc_and_http() {
 
 #[tokio::test]
 async fn a_stalled_handshake_does_not_hold_up_other_clients() {
-    let issuer = FakeIssuer::start().await;
-    let ca = TestCa::new("grpc tls root");
-    let files = TlsFiles::new(&ca.server_pair());
-    let server = start_split(
-        &issuer,
-        GrpcTls::from_files(&files.cert, &files.key).unwrap(),
-    )
-    .await;
+    let Fixture {
+        issuer, ca, files, ..
+    } = Fixture::new().await;
+    let server = start_watched(&issuer, &files).await;
     let port = server.grpc_addr.port();
     // Connected, accepted, and never sending a ClientHello.
     let _stalled = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let _stalled_too = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     // If accepting waited for each handshake, this would wait out both stalled ones (twice
     // the handshake timeout); it must finish within one.
-    let call = async {
-        let channel = tls_channel(port, &ca.pem()).await.unwrap();
-        v2::ca_client::CaClient::new(channel)
-            .get_trust_bundle(v2::GetTrustBundleRequest {})
-            .await
-            .unwrap();
-    };
+    let root = ca.pem();
+    let call = trust_bundle_over_tls(port, &root);
     tokio::time::timeout(fulcio_server::listen::TLS_HANDSHAKE_TIMEOUT, call)
         .await
         .expect("a TLS client waited behind stalled handshakes");

@@ -211,32 +211,57 @@ async fn assert_shed_while_held(gated: &Gated) {
     assert_eq!(shed_count(&gated.metrics).await - before, 3.0);
 }
 
-#[tokio::test]
-async fn http_request_in_flight_sheds_the_rest_until_it_finishes() {
-    let mut gated = start_gated().await;
+/// Spawns `first` with a fresh key and a token for `first@example.com`, and returns once its
+/// request is held at the gate (holding the one permit).
+async fn hold_first_request<F>(
+    gated: &mut Gated,
+    first: impl FnOnce(String, ClientKey) -> F,
+) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let key = ClientKey::p256();
     let token = gated.issuer.email_token("first@example.com");
-    let (http, first_token) = (gated.http.clone(), token.clone());
-    let first = tokio::spawn(async move {
-        let response = http_issue(&http, &first_token, &key, "first@example.com").await;
-        (response.status(), response.text().await.unwrap())
-    });
+    let handle = tokio::spawn(first(token, key));
     gated.entered.recv().await.unwrap();
+    handle
+}
 
+/// Checks shedding while the permit is held, then opens the gate.
+async fn assert_shed_then_open(gated: &Gated) {
     // A bound that did not hold would park these requests at the gate: fail instead of hanging.
-    tokio::time::timeout(Duration::from_secs(60), assert_shed_while_held(&gated))
+    tokio::time::timeout(Duration::from_secs(60), assert_shed_while_held(gated))
         .await
         .expect("requests were queued behind the held one instead of being shed");
-
     gated.open.send(true).unwrap();
-    let (status, body) = first.await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
+}
 
-    // The permit is back: both transports issue again.
+/// With the permit back, HTTP issues for `third@example.com`; returns the key and token used.
+async fn assert_http_issues_again(gated: &Gated) -> (ClientKey, String) {
     let key = ClientKey::p256();
     let token = gated.issuer.email_token("third@example.com");
     let response = http_issue(&gated.http, &token, &key, "third@example.com").await;
     assert_eq!(response.status(), StatusCode::OK);
+    (key, token)
+}
+
+#[tokio::test]
+async fn http_request_in_flight_sheds_the_rest_until_it_finishes() {
+    let mut gated = start_gated().await;
+    let http = gated.http.clone();
+    let first = hold_first_request(&mut gated, |token, key| async move {
+        let response = http_issue(&http, &token, &key, "first@example.com").await;
+        (response.status(), response.text().await.unwrap())
+    })
+    .await;
+
+    assert_shed_then_open(&gated).await;
+    let (status, body) = first.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The permit is back: both transports issue again.
+    let (key, token) = assert_http_issues_again(&gated).await;
     grpc_issue(&gated.grpc, &token, &key, "third@example.com")
         .await
         .unwrap();
@@ -246,25 +271,14 @@ async fn http_request_in_flight_sheds_the_rest_until_it_finishes() {
 #[tokio::test]
 async fn grpc_request_in_flight_holds_the_permit_shared_with_http() {
     let mut gated = start_gated().await;
-    let key = ClientKey::p256();
-    let token = gated.issuer.email_token("first@example.com");
-    let (grpc, first_token) = (gated.grpc.clone(), token.clone());
-    let first =
-        tokio::spawn(
-            async move { grpc_issue(&grpc, &first_token, &key, "first@example.com").await },
-        );
-    gated.entered.recv().await.unwrap();
+    let grpc = gated.grpc.clone();
+    let first = hold_first_request(&mut gated, |token, key| async move {
+        grpc_issue(&grpc, &token, &key, "first@example.com").await
+    })
+    .await;
 
-    // A bound that did not hold would park these requests at the gate: fail instead of hanging.
-    tokio::time::timeout(Duration::from_secs(60), assert_shed_while_held(&gated))
-        .await
-        .expect("requests were queued behind the held one instead of being shed");
-
-    gated.open.send(true).unwrap();
+    assert_shed_then_open(&gated).await;
     first.await.unwrap().unwrap();
-    let key = ClientKey::p256();
-    let token = gated.issuer.email_token("third@example.com");
-    let response = http_issue(&gated.http, &token, &key, "third@example.com").await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_http_issues_again(&gated).await;
     gated.server.shutdown().await;
 }
