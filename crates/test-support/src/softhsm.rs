@@ -245,9 +245,8 @@ impl Drop for SoftHsm {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_fresh_token_is_listed_with_its_label_and_removed_on_drop() {
-        let hsm = SoftHsm::new("harness-test", "1234");
+    /// `softhsm2-util --show-slots` in `hsm`'s installation; it must succeed.
+    fn show_slots(hsm: &SoftHsm) -> String {
         let output = Command::new("softhsm2-util")
             .envs(hsm.envs())
             .arg("--show-slots")
@@ -255,14 +254,16 @@ mod tests {
             .unwrap();
         let listing = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(output.status.success(), "{listing}");
+        listing
+    }
+
+    #[test]
+    fn a_fresh_token_is_listed_with_its_label_and_removed_on_drop() {
+        let hsm = SoftHsm::new("harness-test", "1234");
+        let listing = show_slots(&hsm);
         assert!(listing.contains("harness-test"), "{listing}");
         hsm.init_token("second", "5678");
-        let output = Command::new("softhsm2-util")
-            .envs(hsm.envs())
-            .arg("--show-slots")
-            .output()
-            .unwrap();
-        let listing = String::from_utf8_lossy(&output.stdout).into_owned();
+        let listing = show_slots(&hsm);
         assert!(
             listing.contains("harness-test") && listing.contains("second"),
             "{listing}"
