@@ -108,6 +108,56 @@ fn basic_constraints(certificate: &X509Certificate<'_>) -> (bool, bool, Option<u
     (bc.critical, bc.value.ca, bc.value.path_len_constraint)
 }
 
+/// An intermediate named `intermediate_name()` for `subject_spki_der`, valid for
+/// `INTERMEDIATE_VALIDITY` from `not_before`, issued by `issuer_signer` under `issuer_der`.
+async fn intermediate_for(
+    issuer_signer: &dyn Signer,
+    issuer_der: &[u8],
+    subject_spki_der: &[u8],
+    not_before: SystemTime,
+) -> Result<Vec<u8>, CaError> {
+    hierarchy::intermediate(
+        issuer_signer,
+        issuer_der,
+        subject_spki_der,
+        &intermediate_name(),
+        not_before,
+        INTERMEDIATE_VALIDITY,
+    )
+    .await
+}
+
+/// A root (`root_name()`, `ROOT_VALIDITY`) self-signed by `root_signer` and an intermediate
+/// under it for `intermediate_signer`'s key, both from `now`; returns (root, intermediate) DER.
+async fn root_and_intermediate(
+    root_signer: &dyn Signer,
+    intermediate_signer: &dyn Signer,
+    now: SystemTime,
+) -> (Vec<u8>, Vec<u8>) {
+    let root = hierarchy::self_signed_root(root_signer, &root_name(), now, ROOT_VALIDITY)
+        .await
+        .unwrap();
+    let intermediate = intermediate_for(
+        root_signer,
+        &root,
+        intermediate_signer.public_key_der(),
+        now,
+    )
+    .await
+    .unwrap();
+    (root, intermediate)
+}
+
+/// Issues a leaf for a fresh P-256 client key with the e-mail principal; returns its DER.
+async fn issue_leaf(ca: &CertificateAuthority) -> Vec<u8> {
+    let client = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
+    let client = ClientPublicKey::parse(client.public_key_der()).unwrap();
+    ca.issue_certificate_with(&principal::email_principal(), &client)
+        .await
+        .unwrap()
+        .der
+}
+
 struct Hierarchy {
     root_signer: Arc<InMemorySigner>,
     root: Vec<u8>,
@@ -117,21 +167,13 @@ struct Hierarchy {
 
 async fn hierarchy(root_kind: KeyKind, intermediate_kind: KeyKind) -> Hierarchy {
     let root_signer = Arc::new(InMemorySigner::generate(root_kind).unwrap());
-    let now = SystemTime::now();
-    let root = hierarchy::self_signed_root(root_signer.as_ref(), &root_name(), now, ROOT_VALIDITY)
-        .await
-        .unwrap();
     let intermediate_signer = Arc::new(InMemorySigner::generate(intermediate_kind).unwrap());
-    let intermediate = hierarchy::intermediate(
+    let (root, intermediate) = root_and_intermediate(
         root_signer.as_ref(),
-        &root,
-        intermediate_signer.public_key_der(),
-        &intermediate_name(),
-        now,
-        INTERMEDIATE_VALIDITY,
+        intermediate_signer.as_ref(),
+        SystemTime::now(),
     )
-    .await
-    .unwrap();
+    .await;
     Hierarchy {
         root_signer,
         root,
@@ -261,16 +303,9 @@ async fn the_intermediate_ends_with_its_root() {
         .unwrap();
     let key = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
     let later = now + Duration::from_secs(3600);
-    let intermediate = hierarchy::intermediate(
-        &root_signer,
-        &root,
-        key.public_key_der(),
-        &intermediate_name(),
-        later,
-        INTERMEDIATE_VALIDITY,
-    )
-    .await
-    .unwrap();
+    let intermediate = intermediate_for(&root_signer, &root, key.public_key_der(), later)
+        .await
+        .unwrap();
     let (root, intermediate) = (parse(&root), parse(&intermediate));
     assert_eq!(
         intermediate.validity().not_before.timestamp(),
@@ -304,14 +339,7 @@ async fn every_ca_key_type_makes_a_hierarchy_that_loads_and_issues() {
         // …and the root alone, as upstream's pkcs11ca serves it.
         IssuingKey::new(h.root_signer.clone(), vec![h.root.clone()]).unwrap();
 
-        let ca = CertificateAuthority::new(key);
-        let client = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
-        let client = ClientPublicKey::parse(client.public_key_der()).unwrap();
-        let issued = ca
-            .issue_certificate_with(&principal::email_principal(), &client)
-            .await
-            .unwrap();
-        let leaf = pem(&issued.der);
+        let leaf = pem(&issue_leaf(&CertificateAuthority::new(key)).await);
         let verified = openssl::verify(&pem(&h.root), &[pem(&h.intermediate)], &leaf)
             .unwrap_or_else(|e| panic!("{root_kind:?}/{intermediate_kind:?}: {e}"));
         assert!(verified.contains("leaf.pem: OK"), "{verified}");
@@ -367,13 +395,11 @@ async fn refusals_name_the_problem() {
     };
     // A signer that does not hold the issuer certificate's key.
     let wrong = message(
-        hierarchy::intermediate(
+        intermediate_for(
             h.intermediate_signer.as_ref(),
             &h.root,
             key.public_key_der(),
-            &intermediate_name(),
             now,
-            INTERMEDIATE_VALIDITY,
         )
         .await,
     );
@@ -390,43 +416,22 @@ async fn refusals_name_the_problem() {
         .issue_certificate_with(&principal::email_principal(), &client)
         .await
         .unwrap();
-    let not_ca = message(
-        hierarchy::intermediate(
-            &key,
-            &leaf.der,
-            key.public_key_der(),
-            &intermediate_name(),
-            now,
-            INTERMEDIATE_VALIDITY,
-        )
-        .await,
-    );
+    let not_ca = message(intermediate_for(&key, &leaf.der, key.public_key_der(), now).await);
     assert!(not_ca.contains("is not a CA"), "{not_ca}");
     // Starting after the root has expired.
     let expired = message(
-        hierarchy::intermediate(
+        intermediate_for(
             h.root_signer.as_ref(),
             &h.root,
             key.public_key_der(),
-            &intermediate_name(),
             now + ROOT_VALIDITY + Duration::from_secs(1),
-            INTERMEDIATE_VALIDITY,
         )
         .await,
     );
     assert!(expired.contains("expires before"), "{expired}");
     // Not a key at all.
-    let garbage = message(
-        hierarchy::intermediate(
-            h.root_signer.as_ref(),
-            &h.root,
-            b"not a key",
-            &intermediate_name(),
-            now,
-            INTERMEDIATE_VALIDITY,
-        )
-        .await,
-    );
+    let garbage =
+        message(intermediate_for(h.root_signer.as_ref(), &h.root, b"not a key", now).await);
     assert!(
         garbage.contains("the intermediate: public key"),
         "{garbage}"
@@ -459,20 +464,12 @@ async fn token_keys_sign_a_hierarchy_that_loads_and_issues() {
         .unwrap();
     let root_signer = Arc::new(token.signer("root").unwrap());
     let intermediate_signer = Arc::new(token.signer("intermediate").unwrap());
-    let now = SystemTime::now();
-    let root = hierarchy::self_signed_root(root_signer.as_ref(), &root_name(), now, ROOT_VALIDITY)
-        .await
-        .unwrap();
-    let intermediate = hierarchy::intermediate(
+    let (root, intermediate) = root_and_intermediate(
         root_signer.as_ref(),
-        &root,
-        intermediate_signer.public_key_der(),
-        &intermediate_name(),
-        now,
-        INTERMEDIATE_VALIDITY,
+        intermediate_signer.as_ref(),
+        SystemTime::now(),
     )
-    .await
-    .unwrap();
+    .await;
     parse(&root).verify_signature(None).unwrap();
     parse(&intermediate)
         .verify_signature(Some(parse(&root).public_key()))
@@ -482,13 +479,7 @@ async fn token_keys_sign_a_hierarchy_that_loads_and_issues() {
         vec![intermediate.clone(), root.clone()],
     )
     .unwrap();
-    let ca = CertificateAuthority::new(key);
-    let client = InMemorySigner::generate(KeyKind::EcdsaP256).unwrap();
-    let client = ClientPublicKey::parse(client.public_key_der()).unwrap();
-    let issued = ca
-        .issue_certificate_with(&principal::email_principal(), &client)
-        .await
-        .unwrap();
-    let verified = openssl::verify(&pem(&root), &[pem(&intermediate)], &pem(&issued.der)).unwrap();
+    let leaf = issue_leaf(&CertificateAuthority::new(key)).await;
+    let verified = openssl::verify(&pem(&root), &[pem(&intermediate)], &pem(&leaf)).unwrap();
     assert!(verified.contains("leaf.pem: OK"), "{verified}");
 }

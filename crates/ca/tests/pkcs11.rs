@@ -28,8 +28,27 @@ use test_support::softhsm::SoftHsm;
 const PIN: &str = "1234";
 const TOKEN: &str = "fulcio-test";
 
+/// A token of the test's own, or `None` where SoftHSM2 is not installed (the test then passes
+/// without running).
+fn isolated(test: &str) -> Option<SoftHsm> {
+    SoftHsm::isolated(test, TOKEN, PIN)
+}
+
 fn config(hsm: &SoftHsm) -> Pkcs11Config {
     Pkcs11Config::load(&hsm.crypto11_config(true), None).unwrap()
+}
+
+/// Opens the test's token and generates the key pair `label` (CKA_ID `id`) in it.
+fn token_with_key(
+    hsm: &SoftHsm,
+    label: &str,
+    id: &[u8],
+    kind: KeyKind,
+) -> (Pkcs11Config, Arc<Pkcs11Token>) {
+    let config = config(hsm);
+    let token = Pkcs11Token::open(&config).unwrap();
+    token.generate_key_pair(label, id, kind).unwrap();
+    (config, token)
 }
 
 fn verifier(algorithm: SignatureAlgorithm) -> &'static dyn VerificationAlgorithm {
@@ -39,6 +58,28 @@ fn verifier(algorithm: SignatureAlgorithm) -> &'static dyn VerificationAlgorithm
         SignatureAlgorithm::RsaPkcs1Sha256 => &RSA_PKCS1_2048_8192_SHA256,
         other => panic!("no verifier for {other:?}"),
     }
+}
+
+/// `signature` over `message` verifies under the signer's public key with `algorithm`.
+fn check_signature<S: Signer + ?Sized>(
+    algorithm: &'static dyn VerificationAlgorithm,
+    signer: &S,
+    message: &[u8],
+    signature: &[u8],
+) {
+    UnparsedPublicKey::new(algorithm, signer.public_key_der())
+        .verify(message, signature)
+        .unwrap();
+}
+
+/// Signs `message` with the signer and verifies the signature with `algorithm`.
+async fn sign_and_check<S: Signer + ?Sized>(
+    algorithm: &'static dyn VerificationAlgorithm,
+    signer: &S,
+    message: &[u8],
+) {
+    let signature = signer.sign(message).await.unwrap();
+    check_signature(algorithm, signer, message, &signature);
 }
 
 /// The token key as rcgen's signing key, to self-sign a root with it.
@@ -104,9 +145,14 @@ fn pem(der: &[u8]) -> String {
     common::keys::pem_encode("CERTIFICATE", der)
 }
 
-async fn issue_and_check(ca: &CertificateAuthority, root_der: &[u8], intermediates: &[String]) {
+/// A fresh P-256 client key.
+fn client_key() -> ClientPublicKey {
     let client = TestKey::generate(KeyKind::EcdsaP256);
-    let client = ClientPublicKey::parse(client.spki_der()).unwrap();
+    ClientPublicKey::parse(client.spki_der()).unwrap()
+}
+
+async fn issue_and_check(ca: &CertificateAuthority, root_der: &[u8], intermediates: &[String]) {
+    let client = client_key();
     let principal = principal::email_principal();
     let issued = ca
         .issue_certificate_with(&principal, &client)
@@ -147,8 +193,7 @@ fn invalid_ca<T: std::fmt::Debug>(result: Result<T, CaError>) -> String {
 
 #[tokio::test]
 async fn keys_generated_in_the_token_sign_verifiably() {
-    let Some(hsm) = SoftHsm::isolated("keys_generated_in_the_token_sign_verifiably", TOKEN, PIN)
-    else {
+    let Some(hsm) = isolated("keys_generated_in_the_token_sign_verifiably") else {
         return;
     };
     let token = Pkcs11Token::open(&config(&hsm)).unwrap();
@@ -207,14 +252,10 @@ async fn keys_generated_in_the_token_sign_verifiably() {
 
 #[tokio::test]
 async fn concurrent_signatures_share_the_session_pool() {
-    let Some(hsm) = SoftHsm::isolated("concurrent_signatures_share_the_session_pool", TOKEN, PIN)
-    else {
+    let Some(hsm) = isolated("concurrent_signatures_share_the_session_pool") else {
         return;
     };
-    let token = Pkcs11Token::open(&config(&hsm)).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP256)
-        .unwrap();
+    let (_, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP256);
     let signer = Arc::new(token.signer("key").unwrap());
     let mut tasks = Vec::new();
     for i in 0..32 {
@@ -227,19 +268,19 @@ async fn concurrent_signatures_share_the_session_pool() {
     }
     for task in tasks {
         let (message, signature) = task.await.unwrap();
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, signer.public_key_der())
-            .verify(message.as_bytes(), &signature)
-            .unwrap();
+        check_signature(
+            &ECDSA_P256_SHA256_ASN1,
+            &*signer,
+            message.as_bytes(),
+            &signature,
+        );
     }
 }
 
 #[tokio::test]
 async fn certificates_issued_with_a_token_key_verify_under_the_token_root() {
-    let Some(hsm) = SoftHsm::isolated(
-        "certificates_issued_with_a_token_key_verify_under_the_token_root",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("certificates_issued_with_a_token_key_verify_under_the_token_root")
+    else {
         return;
     };
     let config = config(&hsm);
@@ -267,18 +308,10 @@ async fn certificates_issued_with_a_token_key_verify_under_the_token_root() {
 
 #[tokio::test]
 async fn an_intermediate_in_the_token_is_chained_to_its_root_by_name() {
-    let Some(hsm) = SoftHsm::isolated(
-        "an_intermediate_in_the_token_is_chained_to_its_root_by_name",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("an_intermediate_in_the_token_is_chained_to_its_root_by_name") else {
         return;
     };
-    let config = config(&hsm);
-    let token = Pkcs11Token::open(&config).unwrap();
-    token
-        .generate_key_pair("PKCS11CA", b"ca", KeyKind::EcdsaP384)
-        .unwrap();
+    let (config, token) = token_with_key(&hsm, "PKCS11CA", b"ca", KeyKind::EcdsaP384);
     let signer = token.signer(pkcs11::DEFAULT_KEY_LABEL).unwrap();
 
     // An offline root (in memory here) issues an intermediate for the token key.
@@ -315,15 +348,10 @@ async fn an_intermediate_in_the_token_is_chained_to_its_root_by_name() {
 
 #[tokio::test]
 async fn a_chain_file_replaces_the_token_certificate() {
-    let Some(hsm) = SoftHsm::isolated("a_chain_file_replaces_the_token_certificate", TOKEN, PIN)
-    else {
+    let Some(hsm) = isolated("a_chain_file_replaces_the_token_certificate") else {
         return;
     };
-    let config = config(&hsm);
-    let token = Pkcs11Token::open(&config).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP256)
-        .unwrap();
+    let (config, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP256);
     let signer = token.signer("key").unwrap();
     // Like AWS CloudHSM: the root lives in a file, not in the token.
     let root = ca_params("file root", 1)
@@ -344,15 +372,10 @@ async fn a_chain_file_replaces_the_token_certificate() {
 
 #[tokio::test]
 async fn a_certificate_for_another_key_is_refused() {
-    let Some(hsm) = SoftHsm::isolated("a_certificate_for_another_key_is_refused", TOKEN, PIN)
-    else {
+    let Some(hsm) = isolated("a_certificate_for_another_key_is_refused") else {
         return;
     };
-    let config = config(&hsm);
-    let token = Pkcs11Token::open(&config).unwrap();
-    token
-        .generate_key_pair("one", b"1", KeyKind::EcdsaP256)
-        .unwrap();
+    let (config, token) = token_with_key(&hsm, "one", b"1", KeyKind::EcdsaP256);
     token
         .generate_key_pair("two", b"2", KeyKind::EcdsaP256)
         .unwrap();
@@ -381,7 +404,7 @@ async fn a_certificate_for_another_key_is_refused() {
 
 #[test]
 fn configuration_mistakes_are_named() {
-    let Some(hsm) = SoftHsm::isolated("configuration_mistakes_are_named", TOKEN, PIN) else {
+    let Some(hsm) = isolated("configuration_mistakes_are_named") else {
         return;
     };
     let good = config(&hsm);
@@ -449,18 +472,10 @@ fn reinsert(hsm: &SoftHsm, away: &Path) {
 
 #[tokio::test]
 async fn a_removed_token_fails_promptly_and_is_used_again_when_back() {
-    let Some(hsm) = SoftHsm::isolated(
-        "a_removed_token_fails_promptly_and_is_used_again_when_back",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("a_removed_token_fails_promptly_and_is_used_again_when_back") else {
         return;
     };
-    let config = config(&hsm);
-    let token = Pkcs11Token::open(&config).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP256)
-        .unwrap();
+    let (config, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP256);
     let root = store_root(&token, "key", b"root");
     let ca = CertificateAuthority::new(pkcs11::load_ca(&config, "key", b"root", None).unwrap());
     issue_and_check(&ca, &root, &[]).await;
@@ -475,32 +490,24 @@ async fn a_removed_token_fails_promptly_and_is_used_again_when_back() {
             !error.contains("no signature from the token within"),
             "{error}"
         );
-        let client = TestKey::generate(KeyKind::EcdsaP256);
-        let client = ClientPublicKey::parse(client.spki_der()).unwrap();
         let error = ca
-            .issue_certificate_with(&principal::email_principal(), &client)
+            .issue_certificate_with(&principal::email_principal(), &client_key())
             .await
             .unwrap_err();
         assert!(matches!(error, CaError::Signer(_)), "{error}");
     }
 
     reinsert(&hsm, &away);
-    let signature = signer.sign(b"back again").await.unwrap();
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, signer.public_key_der())
-        .verify(b"back again", &signature)
-        .unwrap();
+    sign_and_check(&ECDSA_P256_SHA256_ASN1, &*signer, b"back again").await;
     issue_and_check(&ca, &root, &[]).await;
 }
 
 #[test]
 fn issuing_key_checks_apply_to_token_keys() {
-    let Some(hsm) = SoftHsm::isolated("issuing_key_checks_apply_to_token_keys", TOKEN, PIN) else {
+    let Some(hsm) = isolated("issuing_key_checks_apply_to_token_keys") else {
         return;
     };
-    let token = Pkcs11Token::open(&config(&hsm)).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP256)
-        .unwrap();
+    let (_, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP256);
     // A chain for a different key than the signer's is refused by the generic check too.
     let other = ca::ephemeral::generate(KeyKind::EcdsaP256).unwrap();
     let signer = Arc::new(token.signer("key").unwrap());
@@ -538,14 +545,10 @@ fn lock_token_files(hsm: &SoftHsm, seconds: u32) -> std::process::Child {
 
 #[tokio::test]
 async fn a_wedged_token_times_out_instead_of_hanging() {
-    let Some(hsm) = SoftHsm::isolated("a_wedged_token_times_out_instead_of_hanging", TOKEN, PIN)
-    else {
+    let Some(hsm) = isolated("a_wedged_token_times_out_instead_of_hanging") else {
         return;
     };
-    let token = Pkcs11Token::open(&config(&hsm)).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP256)
-        .unwrap();
+    let (_, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP256);
     let signer = token
         .signer("key")
         .unwrap()
@@ -562,25 +565,15 @@ async fn a_wedged_token_times_out_instead_of_hanging() {
     locker.wait().unwrap();
 
     // Once the module answers again, so does the signer.
-    let signature = signer.sign(b"unwedged").await.unwrap();
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, signer.public_key_der())
-        .verify(b"unwedged", &signature)
-        .unwrap();
+    sign_and_check(&ECDSA_P256_SHA256_ASN1, &signer, b"unwedged").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_signers_ride_out_a_removal_and_recover() {
-    let Some(hsm) = SoftHsm::isolated(
-        "concurrent_signers_ride_out_a_removal_and_recover",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("concurrent_signers_ride_out_a_removal_and_recover") else {
         return;
     };
-    let token = Pkcs11Token::open(&config(&hsm)).unwrap();
-    token
-        .generate_key_pair("key", b"key", KeyKind::EcdsaP384)
-        .unwrap();
+    let (_, token) = token_with_key(&hsm, "key", b"key", KeyKind::EcdsaP384);
     let signer = Arc::new(token.signer("key").unwrap());
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
@@ -593,9 +586,12 @@ async fn concurrent_signers_ride_out_a_removal_and_recover() {
                 let message = format!("task {i} message {}", ok + failed);
                 match signer.sign(message.as_bytes()).await {
                     Ok(signature) => {
-                        UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, signer.public_key_der())
-                            .verify(message.as_bytes(), &signature)
-                            .unwrap();
+                        check_signature(
+                            &ECDSA_P384_SHA384_ASN1,
+                            &*signer,
+                            message.as_bytes(),
+                            &signature,
+                        );
                         ok += 1;
                     }
                     Err(error) => {
@@ -630,9 +626,6 @@ async fn concurrent_signers_ride_out_a_removal_and_recover() {
     // Every signer works again once the token is back.
     for i in 0..8 {
         let message = format!("after {i}");
-        let signature = signer.sign(message.as_bytes()).await.unwrap();
-        UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, signer.public_key_der())
-            .verify(message.as_bytes(), &signature)
-            .unwrap();
+        sign_and_check(&ECDSA_P384_SHA384_ASN1, &*signer, message.as_bytes()).await;
     }
 }
