@@ -180,33 +180,89 @@ fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
-/// `fulcio serve --ca pkcs11ca` with `ca_args`, the token's `SOFTHSM2_CONF` and the embedded CT
-/// log in `ct_dir`.
-async fn serve_pkcs11(
-    hsm: &SoftHsm,
-    issuer: &FakeIssuer,
-    ct_dir: &Path,
-    ca_args: &[&str],
-) -> FulcioServer {
-    let mut ca = vec!["--ca".to_owned(), "pkcs11ca".to_owned()];
-    ca.extend(ca_args.iter().map(|a| (*a).to_owned()));
-    let ct = [
-        "--ct-log-data-dir",
-        ct_dir.to_str().unwrap(),
-        "--ct-log-host",
-        "127.0.0.1",
-        "--ct-log-port",
-        "0",
-    ];
-    let env = hsm.envs().map(|(name, value)| (name, value.as_os_str()));
-    FulcioServer::start_in_env(
-        &[IssuerConfig::email(issuer.url())],
-        Ports::Split,
-        &CaBackend::Args(ca),
-        &ct,
-        &env,
-    )
-    .await
+/// `needle` occurs `expected` times in the object listing `objects`.
+fn assert_count(objects: &str, needle: &str, expected: usize) {
+    assert_eq!(count(objects, needle), expected, "{objects}");
+}
+
+/// The chain `createca` wrote to `path`, checking that the root `root_pem` follows the
+/// intermediate.
+fn written_chain(path: &Path, root_pem: &str) -> Vec<Vec<u8>> {
+    let written = pems(&std::fs::read_to_string(path).unwrap());
+    assert_eq!(written[1], der(root_pem));
+    written
+}
+
+/// A running `fulcio serve` with the embedded CT log in `ct_dir`, and its fake issuer.
+struct Served {
+    server: FulcioServer,
+    issuer: FakeIssuer,
+    ct_dir: PathBuf,
+}
+
+impl Served {
+    /// `fulcio serve --ca pkcs11ca` with `ca_args` and the token's `SOFTHSM2_CONF`.
+    async fn pkcs11(setup: &Setup, ca_args: &[&str]) -> Served {
+        let mut ca = vec!["--ca".to_owned(), "pkcs11ca".to_owned()];
+        ca.extend(ca_args.iter().map(|a| (*a).to_owned()));
+        let env = setup
+            .hsm
+            .envs()
+            .map(|(name, value)| (name, value.as_os_str()));
+        Served::start(setup, &CaBackend::Args(ca), &env).await
+    }
+
+    /// [`Served::pkcs11`] with the root token's config and PIN file, then `ca_args`.
+    async fn pkcs11_root_token(setup: &Setup, ca_args: &[&str]) -> Served {
+        let mut args = vec![
+            "--pkcs11-config-path",
+            setup.config.to_str().unwrap(),
+            "--pkcs11-pin-file",
+            setup.pin_file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(ca_args);
+        Served::pkcs11(setup, &args).await
+    }
+
+    async fn start(setup: &Setup, ca: &CaBackend, env: &[(&str, &std::ffi::OsStr)]) -> Served {
+        let issuer = FakeIssuer::start().await;
+        let ct_dir = setup.path("ct");
+        let ct = [
+            "--ct-log-data-dir",
+            ct_dir.to_str().unwrap(),
+            "--ct-log-host",
+            "127.0.0.1",
+            "--ct-log-port",
+            "0",
+        ];
+        let server = FulcioServer::start_in_env(
+            &[IssuerConfig::email(issuer.url())],
+            Ports::Split,
+            ca,
+            &ct,
+            env,
+        )
+        .await;
+        Served {
+            server,
+            issuer,
+            ct_dir,
+        }
+    }
+
+    /// The trust bundle is `expected` (the chain above the leaf, root last); a certificate
+    /// issued over HTTP chains to exactly it, `openssl verify` accepts it and its SCT verifies.
+    /// Returns the issued chain.
+    async fn issues_under(&self, setup: &Setup, expected: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let http_url = self.server.http_url();
+        assert_eq!(trust_bundle(&http_url).await, expected);
+        let chain = issue(&http_url, &self.issuer, || self.server.log()).await;
+        assert_eq!(chain.len(), expected.len() + 1);
+        assert_eq!(&chain[1..], expected);
+        openssl_verify(setup.dir.path(), &chain);
+        check_sct(&chain, &self.ct_dir);
+        chain
+    }
 }
 
 /// Gets a certificate over HTTP v2; returns the DER chain, leaf first (embedded-SCT form).
@@ -381,23 +437,15 @@ async fn root_generated_in_the_token_serves_certificates_openssl_and_the_log_acc
     // In the token: the key pair (private half never extractable) and the root under the id.
     let objects = setup.objects(ROOT_TOKEN, PIN);
     let id = hex::encode(ROOT_ID);
-    assert_eq!(count(&objects, "Certificate Object"), 1, "{objects}");
-    assert_eq!(count(&objects, "Private Key Object; EC"), 1, "{objects}");
+    assert_count(&objects, "Certificate Object", 1);
+    assert_count(&objects, "Private Key Object; EC", 1);
     assert!(objects.contains("never extractable"), "{objects}");
-    assert_eq!(
-        count(&objects, &format!("ID:         {id}")),
-        3,
-        "{objects}"
-    );
+    assert_count(&objects, &format!("ID:         {id}"), 3);
 
     // Upstream's pkcs11ca with the default label; the PIN now from the config.
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = setup.path("ct");
     let with_pin = setup.hsm.crypto11_config(true);
-    let server = serve_pkcs11(
-        &setup.hsm,
-        &issuer,
-        &ct_dir,
+    let served = Served::pkcs11(
+        &setup,
         &[
             "--pkcs11-config-path",
             with_pin.to_str().unwrap(),
@@ -406,15 +454,10 @@ async fn root_generated_in_the_token_serves_certificates_openssl_and_the_log_acc
         ],
     )
     .await;
-    assert_eq!(
-        trust_bundle(&server.http_url()).await,
-        vec![root_der.clone()]
-    );
-    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
-    assert_eq!(chain.len(), 2);
+    let chain = served
+        .issues_under(&setup, std::slice::from_ref(&root_der))
+        .await;
     assert_eq!(chain[1], root_der);
-    openssl_verify(setup.dir.path(), &chain);
-    check_sct(&chain, &ct_dir);
 }
 
 /// (a) with the intermediate's key in the token: one `createca` run makes both, and
@@ -437,9 +480,8 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
         "--intermediate-out",
         chain_out.to_str().unwrap(),
     ]);
-    let written = pems(&std::fs::read_to_string(&chain_out).unwrap());
+    let written = written_chain(&chain_out, &root_pem);
     assert_eq!(written.len(), 2);
-    assert_eq!(written[1], der(&root_pem));
     let intermediate = parse(&written[0]);
     assert_eq!(
         intermediate.subject().to_string(),
@@ -455,20 +497,12 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
             .code_signing
     );
     let objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(count(&objects, "Certificate Object"), 2, "{objects}");
-    assert_eq!(count(&objects, "Private Key Object; EC"), 2, "{objects}");
+    assert_count(&objects, "Certificate Object", 2);
+    assert_count(&objects, "Private Key Object; EC", 2);
 
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = setup.path("ct");
-    let server = serve_pkcs11(
-        &setup.hsm,
-        &issuer,
-        &ct_dir,
+    let served = Served::pkcs11_root_token(
+        &setup,
         &[
-            "--pkcs11-config-path",
-            setup.config.to_str().unwrap(),
-            "--pkcs11-pin-file",
-            setup.pin_file.to_str().unwrap(),
             "--hsm-key-label",
             "e2e-intermediate",
             "--hsm-caroot-id",
@@ -476,21 +510,17 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http_url()).await, written);
-    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
+    let chain = served.issues_under(&setup, &written).await;
     assert_eq!(chain.len(), 3);
-    assert_eq!(&chain[1..], written.as_slice());
-    openssl_verify(setup.dir.path(), &chain);
-    check_sct(&chain, &ct_dir);
 
     // The trust root `fulcio trust-root` writes for this instance lets `fulcio verify` accept
     // the certificate for its identity.
     let trust_dir = setup.path("trust");
     let output = std::process::Command::new(fulcio_bin())
-        .args(["trust-root", "--fulcio-url", &server.http_url()])
-        .args(["--ct-log-url", &server.ct_log_url().unwrap()])
+        .args(["trust-root", "--fulcio-url", &served.server.http_url()])
+        .args(["--ct-log-url", &served.server.ct_log_url().unwrap()])
         .arg("--ct-log-public-key")
-        .arg(ct_dir.join("log-public-key.pem"))
+        .arg(served.ct_dir.join("log-public-key.pem"))
         .arg("--out-dir")
         .arg(&trust_dir)
         .output()
@@ -504,7 +534,7 @@ async fn root_and_intermediate_in_one_token_serve_the_intermediate_chain() {
         .arg("--trusted-root")
         .arg(trust_dir.join("trusted_root.json"))
         .args(["--certificate-identity", EMAIL])
-        .args(["--certificate-oidc-issuer", &issuer.url()])
+        .args(["--certificate-oidc-issuer", &served.issuer.url()])
         .output()
         .unwrap();
     assert_succeeded(&output);
@@ -534,8 +564,7 @@ async fn intermediate_issued_later_into_a_second_token() {
         chain_out.to_str().unwrap(),
     ]);
     assert_succeeded(&output);
-    let written = pems(&std::fs::read_to_string(&chain_out).unwrap());
-    assert_eq!(written[1], der(&root_pem));
+    let written = written_chain(&chain_out, &root_pem);
     // The intermediate takes the root's subject but its own CN, and is signed with RSA.
     let intermediate = parse(&written[0]);
     assert_eq!(
@@ -549,38 +578,18 @@ async fn intermediate_issued_later_into_a_second_token() {
     // The online token has the intermediate's key and both certificates, not the root's key;
     // the root token gained nothing.
     let online_objects = setup.objects("e2e-online", "8642");
-    assert_eq!(
-        count(&online_objects, "Private Key Object"),
-        1,
-        "{online_objects}"
-    );
+    assert_count(&online_objects, "Private Key Object", 1);
     assert!(
         online_objects.contains("label:      online-key"),
         "{online_objects}"
     );
-    assert_eq!(
-        count(&online_objects, "Certificate Object"),
-        2,
-        "{online_objects}"
-    );
+    assert_count(&online_objects, "Certificate Object", 2);
     let root_objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(
-        count(&root_objects, "Certificate Object"),
-        1,
-        "{root_objects}"
-    );
-    assert_eq!(
-        count(&root_objects, "Private Key Object"),
-        1,
-        "{root_objects}"
-    );
+    assert_count(&root_objects, "Certificate Object", 1);
+    assert_count(&root_objects, "Private Key Object", 1);
 
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = setup.path("ct");
-    let server = serve_pkcs11(
-        &setup.hsm,
-        &issuer,
-        &ct_dir,
+    let served = Served::pkcs11(
+        &setup,
         &[
             "--pkcs11-config-path",
             online.to_str().unwrap(),
@@ -591,11 +600,7 @@ async fn intermediate_issued_later_into_a_second_token() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http_url()).await, written);
-    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
-    assert_eq!(&chain[1..], written.as_slice());
-    openssl_verify(setup.dir.path(), &chain);
-    check_sct(&chain, &ct_dir);
+    served.issues_under(&setup, &written).await;
 
     // The same id again is refused, in the online token too.
     let again = setup.createca_intermediate(&[
@@ -654,13 +659,11 @@ async fn intermediate_key_in_an_encrypted_file_serves_with_fileca() {
         .output()
         .unwrap();
     assert_succeeded(&decrypted);
-    let written = pems(&std::fs::read_to_string(&chain_out).unwrap());
-    assert_eq!(written[1], der(&root_pem));
+    let written = written_chain(&chain_out, &root_pem);
     let intermediate_spki = parse(&written[0]).public_key().raw.to_vec();
     assert_eq!(der(&text(&decrypted.stdout)), intermediate_spki);
     // The token holds only the root's key and certificate.
-    let objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(count(&objects, "Certificate Object"), 1, "{objects}");
+    assert_count(&setup.objects(ROOT_TOKEN, PIN), "Certificate Object", 1);
 
     // A second run never overwrites the key.
     let again = setup.createca_intermediate(&args);
@@ -668,32 +671,15 @@ async fn intermediate_key_in_an_encrypted_file_serves_with_fileca() {
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), key_pem);
 
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = setup.path("ct");
-    let ct_dir_arg = ct_dir.display().to_string();
-    let server = FulcioServer::start_full(
-        &[IssuerConfig::email(issuer.url())],
-        Ports::Split,
-        &CaBackend::File {
-            cert: chain_out.clone(),
-            key: key_file.clone(),
-            password: password.to_owned(),
-        },
-        &[
-            "--ct-log-data-dir",
-            &ct_dir_arg,
-            "--ct-log-host",
-            "127.0.0.1",
-            "--ct-log-port",
-            "0",
-        ],
-    )
-    .await;
-    assert_eq!(trust_bundle(&server.http_url()).await, written);
-    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
-    assert_eq!(&chain[1..], written.as_slice());
-    openssl_verify(setup.dir.path(), &chain);
-    check_sct(&chain, &ct_dir);
+    let backend = CaBackend::File {
+        cert: chain_out,
+        key: key_file,
+        password: password.to_owned(),
+    };
+    Served::start(&setup, &backend, &[])
+        .await
+        .issues_under(&setup, &written)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -753,8 +739,8 @@ async fn refusals_name_the_problem_and_change_nothing() {
         "{stderr}"
     );
     let objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(count(&objects, "Certificate Object"), 1, "{objects}");
-    assert_eq!(count(&objects, "Private Key Object"), 1, "{objects}");
+    assert_count(&objects, "Certificate Object", 1);
+    assert_count(&objects, "Private Key Object", 1);
     assert!(!objects.contains("another-key"), "{objects}");
     assert_eq!(
         std::fs::read_to_string(setup.path("root.pem")).unwrap(),
@@ -777,8 +763,7 @@ async fn refusals_name_the_problem_and_change_nothing() {
     ]);
     let stderr = assert_refused(&output);
     assert!(stderr.contains("different IDs"), "{stderr}");
-    let objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(count(&objects, "Certificate Object"), 1, "{objects}");
+    assert_count(&setup.objects(ROOT_TOKEN, PIN), "Certificate Object", 1);
 }
 
 /// `--hsm aws` (a token that keeps no certificates, like AWS CloudHSM): nothing but keys go
@@ -788,10 +773,7 @@ async fn refusals_name_the_problem_and_change_nothing() {
 async fn aws_mode_keeps_certificates_out_of_the_token() {
     let setup = Setup::new();
     let root_pem = setup.root(&["--hsm", "aws"]);
-    assert_eq!(
-        count(&setup.objects(ROOT_TOKEN, PIN), "Certificate Object"),
-        0
-    );
+    assert_count(&setup.objects(ROOT_TOKEN, PIN), "Certificate Object", 0);
     let root_file = setup.path("root.pem");
     let chain_out = setup.path("aws-chain.pem");
     let intermediate_args = [
@@ -813,22 +795,13 @@ async fn aws_mode_keeps_certificates_out_of_the_token() {
     args.extend_from_slice(&["--intermediate-out", chain_out.to_str().unwrap()]);
     assert_succeeded(&setup.createca_intermediate(&args));
     let objects = setup.objects(ROOT_TOKEN, PIN);
-    assert_eq!(count(&objects, "Certificate Object"), 0, "{objects}");
-    assert_eq!(count(&objects, "Private Key Object"), 2, "{objects}");
-    let written = pems(&std::fs::read_to_string(&chain_out).unwrap());
-    assert_eq!(written[1], der(&root_pem));
+    assert_count(&objects, "Certificate Object", 0);
+    assert_count(&objects, "Private Key Object", 2);
+    let written = written_chain(&chain_out, &root_pem);
 
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = setup.path("ct");
-    let server = serve_pkcs11(
-        &setup.hsm,
-        &issuer,
-        &ct_dir,
+    let served = Served::pkcs11_root_token(
+        &setup,
         &[
-            "--pkcs11-config-path",
-            setup.config.to_str().unwrap(),
-            "--pkcs11-pin-file",
-            setup.pin_file.to_str().unwrap(),
             "--hsm-key-label",
             "aws-intermediate",
             "--hsm-caroot-id",
@@ -838,9 +811,5 @@ async fn aws_mode_keeps_certificates_out_of_the_token() {
         ],
     )
     .await;
-    assert_eq!(trust_bundle(&server.http_url()).await, written);
-    let chain = issue(&server.http_url(), &issuer, || server.log()).await;
-    assert_eq!(&chain[1..], written.as_slice());
-    openssl_verify(setup.dir.path(), &chain);
-    check_sct(&chain, &ct_dir);
+    served.issues_under(&setup, &written).await;
 }

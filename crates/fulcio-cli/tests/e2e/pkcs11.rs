@@ -265,30 +265,52 @@ fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
+/// [`SoftHsm::isolated`] for the test `pkcs11::{test}` with this file's token and PIN.
+fn isolated(test: &str) -> Option<SoftHsm> {
+    SoftHsm::isolated(&format!("pkcs11::{test}"), TOKEN, PIN)
+}
+
+/// `fulcio serve` with the embedded CT log (in the installation's `ct`) and `token_flags`;
+/// returns it with its issuer and the log's key.
+async fn serve_with_log(
+    hsm: &SoftHsm,
+    token_flags: Vec<String>,
+) -> (FulcioServer, FakeIssuer, LogPublicKey) {
+    let issuer = FakeIssuer::start().await;
+    let ct_dir = hsm.dir().join("ct");
+    let mut args = ct_flags(&ct_dir);
+    args.extend(token_flags);
+    let server = start(hsm, &issuer, &refs(&args)).await;
+    (server, issuer, log_key(&ct_dir))
+}
+
+/// One request that must succeed, its chain checked by [`check_issued`].
+async fn issues_and_checks(
+    server: &FulcioServer,
+    issuer: &FakeIssuer,
+    hsm: &SoftHsm,
+    root_pem: &str,
+    log_key: &LogPublicKey,
+) {
+    let (status, json) = request(server, issuer).await;
+    assert_eq!(status, StatusCode::OK, "{json}; log:\n{}", server.log());
+    check_issued(server, hsm.dir(), &json, root_pem, log_key);
+}
+
 #[tokio::test]
 async fn serve_issues_certificates_with_the_token_key_and_root() {
-    let Some(hsm) = SoftHsm::isolated(
-        "pkcs11::serve_issues_certificates_with_the_token_key_and_root",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("serve_issues_certificates_with_the_token_key_and_root") else {
         return;
     };
     let root_pem = provision(&hsm, CaKeyKind::EcdsaP384);
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = hsm.dir().join("ct");
     // The PIN comes from a file, not the config.
     let pin_file = hsm.dir().join("pin");
     std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
-    let mut args = ct_flags(&ct_dir);
-    args.extend(config_flag(&hsm.crypto11_config(false)));
-    args.extend(["--pkcs11-pin-file".into(), pin_file.display().to_string()]);
-    let server = start(&hsm, &issuer, &refs(&args)).await;
-    let log_key = log_key(&ct_dir);
+    let mut token_flags = config_flag(&hsm.crypto11_config(false));
+    token_flags.extend(["--pkcs11-pin-file".into(), pin_file.display().to_string()]);
+    let (server, issuer, log_key) = serve_with_log(&hsm, token_flags).await;
     for _ in 0..2 {
-        let (status, json) = request(&server, &issuer).await;
-        assert_eq!(status, StatusCode::OK, "{json}; log:\n{}", server.log());
-        check_issued(&server, hsm.dir(), &json, &root_pem, &log_key);
+        issues_and_checks(&server, &issuer, &hsm, &root_pem, &log_key).await;
     }
     // The trust bundle is the token's root.
     let bundle: Value = reqwest::get(format!("{}/api/v2/trustBundle", server.http_url()))
@@ -304,11 +326,7 @@ async fn serve_issues_certificates_with_the_token_key_and_root() {
 
 #[tokio::test]
 async fn serve_refuses_to_start_with_a_bad_token_setup() {
-    let Some(hsm) = SoftHsm::isolated(
-        "pkcs11::serve_refuses_to_start_with_a_bad_token_setup",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("serve_refuses_to_start_with_a_bad_token_setup") else {
         return;
     };
     provision(&hsm, CaKeyKind::EcdsaP256);
@@ -367,23 +385,14 @@ async fn serve_refuses_to_start_with_a_bad_token_setup() {
 
 #[tokio::test]
 async fn a_token_removed_while_serving_gives_clean_errors_until_it_is_back() {
-    let Some(hsm) = SoftHsm::isolated(
-        "pkcs11::a_token_removed_while_serving_gives_clean_errors_until_it_is_back",
-        TOKEN,
-        PIN,
-    ) else {
+    let Some(hsm) = isolated("a_token_removed_while_serving_gives_clean_errors_until_it_is_back")
+    else {
         return;
     };
     let root_pem = provision(&hsm, CaKeyKind::EcdsaP256);
-    let issuer = FakeIssuer::start().await;
-    let ct_dir = hsm.dir().join("ct");
-    let mut args = ct_flags(&ct_dir);
-    args.extend(config_flag(&hsm.crypto11_config(true)));
-    let mut server = start(&hsm, &issuer, &refs(&args)).await;
-    let log_key = log_key(&ct_dir);
-    let (status, json) = request(&server, &issuer).await;
-    assert_eq!(status, StatusCode::OK, "{json}");
-    check_issued(&server, hsm.dir(), &json, &root_pem, &log_key);
+    let (mut server, issuer, log_key) =
+        serve_with_log(&hsm, config_flag(&hsm.crypto11_config(true))).await;
+    issues_and_checks(&server, &issuer, &hsm, &root_pem, &log_key).await;
 
     let away = hsm.dir().join("tokens-away");
     std::fs::rename(hsm.token_dir(), &away).unwrap();
@@ -412,7 +421,5 @@ async fn a_token_removed_while_serving_gives_clean_errors_until_it_is_back() {
     assert!(server.is_running(), "the server died");
 
     std::fs::rename(&away, hsm.token_dir()).unwrap();
-    let (status, json) = request(&server, &issuer).await;
-    assert_eq!(status, StatusCode::OK, "{json}; log:\n{}", server.log());
-    check_issued(&server, hsm.dir(), &json, &root_pem, &log_key);
+    issues_and_checks(&server, &issuer, &hsm, &root_pem, &log_key).await;
 }
