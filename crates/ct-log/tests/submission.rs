@@ -10,7 +10,8 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use ca::{
-    CertificateAuthority, ClientPublicKey, InMemorySigner, IssuingKey, KeyKind, Signer, ephemeral,
+    CertificateAuthority, ClientPublicKey, InMemorySigner, IssuingKey, KeyKind, Precertificate,
+    Signer, ephemeral,
 };
 use ct_core::{
     LogSigningKey, PreCert, SignedEntry,
@@ -52,6 +53,13 @@ fn client_key() -> ClientPublicKey {
 /// Fulcio's ephemeral CA: a self-signed root that signs certificates and precertificates itself.
 fn ephemeral_ca(kind: KeyKind) -> CertificateAuthority {
     CertificateAuthority::new(ephemeral::generate(kind).unwrap())
+}
+
+/// A Fulcio precertificate from `ca` for the test identity and a fresh client key.
+async fn precertificate_from(ca: &CertificateAuthority) -> Precertificate {
+    ca.issue_precertificate(&identity(), &client_key())
+        .await
+        .unwrap()
 }
 
 /// `certificate` with one bit of its signature flipped: the last byte of a certificate is
@@ -178,10 +186,7 @@ use rcgen::ExtendedKeyUsagePurpose as Eku;
 #[tokio::test]
 async fn fulcio_precertificate_with_its_root_is_accepted() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let root = precert.chain()[0].clone();
 
     let accepted = validate(
@@ -218,10 +223,7 @@ async fn fulcio_precertificate_with_its_root_is_accepted() {
 #[tokio::test]
 async fn fulcio_precertificate_without_its_root_gets_the_root_appended() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let with_root = validate(
         SubmissionKind::PreChain,
         with_chain(&precert.der, precert.chain()),
@@ -252,10 +254,7 @@ async fn precert_entry_matches_the_final_certificate_entry_and_its_sct_verifies(
         KeyKind::Rsa2048,
     ] {
         let ca = ephemeral_ca(kind);
-        let precert = ca
-            .issue_precertificate(&identity(), &client_key())
-            .await
-            .unwrap();
+        let precert = precertificate_from(&ca).await;
         let ca_chain = precert.chain().to_vec();
         let accepted = validate(
             SubmissionKind::PreChain,
@@ -327,10 +326,7 @@ async fn fulcio_precertificate_under_an_intermediate() {
     let ca =
         CertificateAuthority::new(IssuingKey::new(Arc::new(signer), ca_chain.clone()).unwrap());
     let roots = roots_at(&root);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
 
     let full = validate_default(
         SubmissionKind::PreChain,
@@ -360,10 +356,7 @@ async fn fulcio_precertificate_under_an_intermediate() {
 #[tokio::test]
 async fn json_request_from_fulcio_decodes_and_validates() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let body = serde_json::json!({
         "chain": with_chain(&precert.der, precert.chain())
             .iter()
@@ -389,10 +382,7 @@ async fn leaf_where_a_precertificate_is_expected_and_the_reverse() {
         .issue_certificate(&identity(), &client_key())
         .await
         .unwrap();
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let roots = roots_of(&ca);
 
     let err = validate_default(
@@ -418,10 +408,7 @@ async fn leaf_where_a_precertificate_is_expected_and_the_reverse() {
 async fn unknown_root_is_refused() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
     let other = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
 
     // The submitted root is self-signed and not configured.
     let err = validate(
@@ -690,10 +677,7 @@ fn malformed_poison_is_refused() {
 #[tokio::test]
 async fn bad_signatures_are_refused() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let roots = roots_of(&ca);
     let tampered = with_signature_byte_flipped(&precert.der);
 
@@ -740,10 +724,7 @@ async fn bad_signatures_are_refused() {
 #[tokio::test]
 async fn validate_own_skips_signature_checks_only() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let roots = roots_of(&ca);
     let policy = default_policy();
     let chain = with_chain(&precert.der, precert.chain());
@@ -896,10 +877,7 @@ fn eku_chaining_through_issuers() {
 #[tokio::test]
 async fn not_after_window_is_optional_and_checked_when_set() {
     let ca = ephemeral_ca(KeyKind::EcdsaP256);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let now = SystemTime::now();
     let hour = Duration::from_secs(3600);
     let chain = with_chain(&precert.der, precert.chain());
@@ -1252,10 +1230,7 @@ async fn every_bit_flip_of_a_fulcio_chain_is_refused() {
     let ca =
         CertificateAuthority::new(IssuingKey::new(Arc::new(signer), ca_chain.clone()).unwrap());
     let roots = roots_at(&root);
-    let precert = ca
-        .issue_precertificate(&identity(), &client_key())
-        .await
-        .unwrap();
+    let precert = precertificate_from(&ca).await;
     let chain = with_chain(&precert.der, &ca_chain);
     let policy = default_policy();
     validate(SubmissionKind::PreChain, chain.clone(), &roots, &policy).unwrap();
